@@ -1,0 +1,52 @@
+# Every target sets itself up: a fresh clone needs only python3 (>= 3.11) and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint fmt serve bench browser clean help
+
+help:
+	@echo "make demo    start orgloop with a demo organisation and print the dashboard URL and token"
+	@echo "make test    install everything and run the test suite"
+	@echo "make lint    ruff, mypy --strict and the import contracts"
+	@echo "make bench   run the benchmarks in bench/ (long)"
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python -m orgloop.demo
+
+test: $(STAMP) browser
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+fmt: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+# Browser tests drive Debian's chromium; install it when we are allowed to (root), else they skip.
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "installing chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+			|| echo "could not install chromium; browser tests will skip"; \
+	fi
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+serve: $(STAMP)
+	$(BIN)/orgloop serve
+
+clean:
+	rm -rf $(VENV) .orgloop .demo .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,73 @@
+"""The composition root: builds the stores, services, routers and bus subscriptions of every slice.
+
+This module and ``main.py`` are the only places that list all slices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from orgloop import __version__
+from orgloop.kernel import api as kernel_api
+from orgloop.kernel import db as kernel_db
+from orgloop.kernel.audit import AuditLog
+from orgloop.kernel.bus import EventBus
+from orgloop.kernel.clock import Clock, SystemClock
+from orgloop.kernel.http import BodyLimit, install_authentication, install_error_handlers
+from orgloop.kernel.ids import IdFactory, RandomIds
+from orgloop.kernel.settings import Settings
+from orgloop.kernel.tokens import TokenService
+
+
+@dataclass
+class Services:
+    """Every slice's service, built once per process."""
+
+    settings: Settings
+    db: kernel_db.Database
+    clock: Clock
+    ids: IdFactory
+    bus: EventBus = field(default_factory=EventBus)
+    audit: AuditLog = field(init=False)
+    tokens: TokenService = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.audit = AuditLog(db=self.db, clock=self.clock)
+        self.tokens = TokenService(db=self.db, audit=self.audit, clock=self.clock, ids=self.ids)
+
+
+def build_services(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    ids: IdFactory | None = None,
+    migrate: bool = True,
+) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = kernel_db.Database.from_url(settings.resolved_database_url())
+    if migrate:
+        kernel_db.upgrade(db.engine)
+    return Services(settings=settings, db=db, clock=clock or SystemClock(), ids=ids or RandomIds())
+
+
+def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
+    """The whole server as one ASGI app."""
+    services = services or build_services(settings or Settings())
+    app = FastAPI(
+        title="orgloop",
+        version=__version__,
+        summary="Catalog, contracts, flags and experiments for organisations of autonomous teams.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    install_error_handlers(app)
+    install_authentication(app, services.tokens.authenticate)
+    app.include_router(
+        kernel_api.build_router(db=services.db, tokens=services.tokens, audit=services.audit)
+    )
+    app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
+    return app

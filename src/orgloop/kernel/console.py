@@ -1,0 +1,99 @@
+"""What every CLI command shares: rendering tables or JSON, and turning errors into exit codes.
+
+Exit codes: 0 yes/success, 1 no (a verdict or check failed), 2 usage or input errors.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn, ParamSpec, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from orgloop.kernel.client import ApiClient
+from orgloop.kernel.errors import OrgloopError
+
+_INPUT_ERRORS = {"bad_request", "invalid_input", "not_found", "payload_too_large"}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+_client_factory: Callable[[], ApiClient] = ApiClient
+
+
+def client() -> ApiClient:
+    """The API client commands use; tests swap the factory for an in-process transport."""
+    return _client_factory()
+
+
+def use_client_factory(factory: Callable[[], ApiClient]) -> None:
+    global _client_factory
+    _client_factory = factory
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def render(
+    rows: Iterable[dict[str, Any]],
+    columns: Sequence[str],
+    *,
+    as_json: bool,
+    title: str | None = None,
+    raw: Any = None,
+) -> None:
+    """One helper for every listing: a Rich table, or with ``--json`` the JSON itself."""
+    rows = list(rows)
+    if as_json:
+        print_json(raw if raw is not None else rows)
+        return
+    table = Table(title=title, header_style="bold", show_lines=False)
+    for column in columns:
+        table.add_column(column.replace("_", " "))
+    for row in rows:
+        table.add_row(*(_cell(row.get(c)) for c in columns))
+    out.print(table)
+    if not rows:
+        err.print("[dim]nothing to show[/dim]")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def exits(func: Callable[P, R]) -> Callable[P, R]:
+    """Print orgloop errors to stderr (message and field paths) and exit non-zero."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except OrgloopError as exc:
+            fail(exc)
+
+    return wrapper
+
+
+def fail(exc: OrgloopError) -> NoReturn:
+    err.print(f"[red]error[/red] [{exc.code}] {exc.message}", highlight=False)
+    for item in exc.details.get("errors", [])[:50]:
+        if isinstance(item, dict):
+            where = ":".join(
+                str(item[k]) for k in ("file", "document", "path") if item.get(k) is not None
+            )
+            err.print(f"  {where}: {item.get('message', '')}", highlight=False)
+    code = 2 if exc.code in _INPUT_ERRORS else 1
+    raise typer.Exit(code)

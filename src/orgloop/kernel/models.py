@@ -1,0 +1,67 @@
+"""Wire models of the kernel's own resources: tokens, audit entries, pages, health."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orgloop.kernel.auth import Role
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a listing; pass ``next_cursor`` back as ``cursor`` for the next one."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    role: Role
+    name: str | None = Field(default=None, max_length=200)
+    team: str | None = Field(default=None, max_length=200, description="Required for role member.")
+    environment: str | None = Field(
+        default=None, max_length=100, description="Required for role sdk."
+    )
+
+
+class Token(BaseModel):
+    id: str
+    name: str
+    role: Role
+    team: str | None
+    environment: str | None
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(BaseModel):
+    """The only time the secret is ever shown."""
+
+    token: Token
+    secret: str
+
+
+class AuditEntry(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    resource_kind: str
+    resource_id: str
+    before: Any | None
+    after: Any | None
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    database: str

@@ -1,0 +1,85 @@
+"""The ``orgloop`` command: every slice's commands under one root, grouped in help panels."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from orgloop import __version__
+from orgloop.kernel import cli as kernel_cli
+from orgloop.kernel.console import err, out
+
+app = typer.Typer(
+    name="orgloop",
+    help="orgloop: who owns what, can it ship alone, and is the idea working.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+db_app = typer.Typer(help="Manage the metadata database.", no_args_is_help=True)
+
+app.command("login", rich_help_panel="Access")(kernel_cli.login)
+app.add_typer(kernel_cli.tokens_app, name="tokens", rich_help_panel="Access")
+app.add_typer(kernel_cli.audit_app, name="audit", rich_help_panel="Access")
+app.add_typer(db_app, name="db", rich_help_panel="Server")
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"orgloop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """orgloop: who owns what, can it ship alone, and is the idea working."""
+
+
+@app.command(rich_help_panel="Server")
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to bind (ORGLOOP_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on (ORGLOOP_PORT).")] = None,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Data directory (ORGLOOP_DATA_DIR).")
+    ] = None,
+) -> None:
+    """Run the server: applies migrations, creates the first admin token on first start, serves."""
+    import uvicorn
+
+    from orgloop.app import build_services, create_app
+    from orgloop.kernel.settings import Settings
+
+    overrides = {
+        k: v for k, v in {"host": host, "port": port, "data_dir": data_dir}.items() if v is not None
+    }
+    settings = Settings(**overrides)  # type: ignore[arg-type]
+    services = build_services(settings)
+    first = services.tokens.bootstrap_admin()
+    if first is not None:
+        err.print(
+            "[bold]First start:[/bold] created an admin token. It is shown once; store it now:"
+        )
+        out.print(first.secret, highlight=False)
+    err.print(f"orgloop {__version__} serving {settings.base_url()}  (data: {settings.data_dir})")
+    uvicorn.run(
+        create_app(services=services), host=settings.host, port=settings.port, log_level="warning"
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration to the database (ORGLOOP_DATABASE_URL or the data directory)."""
+    from orgloop.kernel import db
+    from orgloop.kernel.settings import Settings
+
+    settings = Settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    url = settings.resolved_database_url()
+    db.upgrade(db.make_engine(url))
+    out.print(f"database is up to date ({url.split('@')[-1]})")

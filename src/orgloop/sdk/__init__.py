@@ -1,0 +1,1 @@
+"""What a service imports: local flag evaluation, event batching, OpenFeature provider."""
