@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from orgloop import __version__
+from orgloop.catalog import api as catalog_api
+from orgloop.catalog.service import CatalogService
 from orgloop.kernel import api as kernel_api
 from orgloop.kernel import db as kernel_db
 from orgloop.kernel.audit import AuditLog
@@ -32,10 +34,12 @@ class Services:
     bus: EventBus = field(default_factory=EventBus)
     audit: AuditLog = field(init=False)
     tokens: TokenService = field(init=False)
+    catalog: CatalogService = field(init=False)
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(db=self.db, clock=self.clock)
         self.tokens = TokenService(db=self.db, audit=self.audit, clock=self.clock, ids=self.ids)
+        self.catalog = CatalogService(db=self.db, audit=self.audit, clock=self.clock, bus=self.bus)
 
 
 def build_services(
@@ -69,5 +73,6 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(
         kernel_api.build_router(db=services.db, tokens=services.tokens, audit=services.audit)
     )
+    app.include_router(catalog_api.build_router(catalog=services.catalog))
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
     return app

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from orgloop import __version__
+from orgloop.catalog import cli as catalog_cli
 from orgloop.kernel import cli as kernel_cli
 from orgloop.kernel.console import err, out
 
@@ -24,6 +25,7 @@ app.command("login", rich_help_panel="Access")(kernel_cli.login)
 app.add_typer(kernel_cli.tokens_app, name="tokens", rich_help_panel="Access")
 app.add_typer(kernel_cli.audit_app, name="audit", rich_help_panel="Access")
 app.add_typer(db_app, name="db", rich_help_panel="Server")
+app.add_typer(catalog_cli.app, name="catalog", rich_help_panel="Who owns what")
 
 
 def _version(value: bool) -> None:

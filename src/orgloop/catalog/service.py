@@ -1,0 +1,274 @@
+"""The catalog's public interface: import, read and change who owns what."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from orgloop.catalog import store
+from orgloop.catalog.descriptors import to_entity
+from orgloop.catalog.entities import Entity, Issue, Source, invalid_input, parse_ref
+from orgloop.catalog.events import CatalogChanged
+from orgloop.catalog.models import (
+    DescriptorIn,
+    EntityDetail,
+    EntityPage,
+    EntitySummary,
+    ImportReport,
+    ImportRequest,
+    Relation,
+)
+from orgloop.catalog.relations import derive_relations
+from orgloop.catalog.serialize import descriptor_of
+from orgloop.catalog.validation import validate as validate_entities
+from orgloop.kernel.audit import AuditLog
+from orgloop.kernel.auth import Principal
+from orgloop.kernel.bus import EventBus
+from orgloop.kernel.clock import Clock
+from orgloop.kernel.db import Database
+from orgloop.kernel.errors import NotFound
+
+EntityFilter = store.EntityFilter
+
+# The REST collections and the entities they list.
+COLLECTIONS: dict[str, tuple[str, str | None]] = {
+    "teams": ("Group", "team"),
+    "groups": ("Group", None),
+    "people": ("User", None),
+    "services": ("Component", "service"),
+    "components": ("Component", None),
+    "apis": ("API", None),
+    "resources": ("Resource", None),
+    "systems": ("System", None),
+    "domains": ("Domain", None),
+}
+
+
+class CatalogService:
+    def __init__(self, *, db: Database, audit: AuditLog, clock: Clock, bus: EventBus) -> None:
+        self._db = db
+        self._audit = audit
+        self._clock = clock
+        self._bus = bus
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def list_entities(self, filters: EntityFilter, *, limit: int = 50, offset: int = 0) -> EntityPage:
+        with self._db.reading() as session:
+            rows, total = store.page(session, _normalised(filters), limit=limit, offset=offset)
+        return EntityPage(items=[_summary(r) for r in rows], total=total, limit=limit, offset=offset)
+
+    def get_entity(self, ref: str, *, default_kind: str | None = None) -> EntityDetail:
+        key = _key(ref, default_kind)
+        with self._db.reading() as session:
+            row = store.get(session, key)
+            if row is None:
+                raise NotFound(f"no entity {key!r} in the catalog", details={"ref": key})
+            relations = store.relations_of(session, [key])
+        return _detail(row, relations)
+
+    def get_many(self, refs: Iterable[str]) -> dict[str, EntitySummary]:
+        with self._db.reading() as session:
+            return {k: _summary(v) for k, v in store.get_many(session, refs).items()}
+
+    def owner_of(self, ref: str, *, default_kind: str = "component") -> str | None:
+        """The owning group's ref of an entity, or None when it is not in the catalog."""
+        with self._db.reading() as session:
+            row = store.get(session, _key(ref, default_kind))
+        return row.owner if row else None
+
+    def export_descriptors(self) -> list[dict[str, Any]]:
+        with self._db.reading() as session:
+            return [r.descriptor for r in store.all_entities(session)]
+
+    def count_relations(self) -> int:
+        with self._db.reading() as session:
+            return store.count_relations(session)
+
+    # -- changing ----------------------------------------------------------------------------
+
+    def import_catalog(self, request: ImportRequest, *, actor: Principal) -> ImportReport:
+        """Apply a whole source at once: every entity lands, or none does."""
+        incoming = _parse(request.entities)
+        with self._db.transaction() as session:
+            existing = {e.ref: e for e in store.all_entities(session)}
+            missing = sorted(existing.keys() - incoming.keys())
+            kept = [] if request.prune else [_entity(existing[r]) for r in missing]
+            issues = validate_entities([*incoming.values(), *kept])
+            if issues:
+                raise invalid_input(issues)
+            created, updated = _classify(incoming, existing)
+            removed = missing if request.prune else []
+            for ref in [*created, *updated]:
+                actor.require_write(owner=_owner(incoming[ref]), what=ref)
+            for ref in [*updated, *removed]:
+                actor.require_write(owner=existing[ref].owner, what=ref)
+            relations = derive_relations([*incoming.values(), *kept])
+            report = ImportReport(
+                created=created, updated=updated,
+                unchanged=len(incoming) - len(created) - len(updated),
+                missing=missing, removed=removed, relations=len(relations),
+                dry_run=request.dry_run,
+            )
+            if request.dry_run:
+                return report
+            for ref in [*created, *updated]:
+                self._save(session, incoming[ref], before=existing.get(ref), actor=actor)
+            for ref in removed:
+                self._audit.record(
+                    session, actor=actor, action="catalog.entity.delete", kind="entity",
+                    ref=ref, before=existing[ref].descriptor, after=None,
+                )
+            store.delete(session, removed)
+            store.replace_relations(session, (r.as_tuple() for r in relations))
+        self._bus.publish(CatalogChanged(changed=tuple(created + updated), removed=tuple(removed)))
+        return report
+
+    def put_entity(self, body: DescriptorIn, *, actor: Principal) -> EntityDetail:
+        """Create or replace one entity; its references must resolve in the catalog."""
+        entity = next(iter(_parse([body]).values()))
+        with self._db.transaction() as session:
+            before = store.get(session, entity.ref.key)
+            if before is not None:
+                actor.require_write(owner=before.owner, what=entity.ref.key)
+            actor.require_write(owner=_owner(entity), what=entity.ref.key)
+            others = [_entity(e) for e in store.all_entities(session) if e.ref != entity.ref.key]
+            issues = validate_entities([entity, *others])
+            if issues:
+                raise invalid_input(issues)
+            self._save(session, entity, before=before, actor=actor)
+            store.replace_relations(session, (r.as_tuple() for r in derive_relations([entity, *others])))
+        self._bus.publish(CatalogChanged(changed=(entity.ref.key,), removed=()))
+        return self.get_entity(entity.ref.key)
+
+    def delete_entity(self, ref: str, *, actor: Principal) -> None:
+        key = _key(ref, None)
+        with self._db.transaction() as session:
+            before = store.get(session, key)
+            if before is None:
+                raise NotFound(f"no entity {key!r} in the catalog", details={"ref": key})
+            actor.require_write(owner=before.owner, what=key)
+            others = [_entity(e) for e in store.all_entities(session) if e.ref != key]
+            issues = validate_entities(others)
+            if issues:
+                raise invalid_input(
+                    [Issue(i.file, i.document, i.path, f"{i.message} (after deleting {key})") for i in issues]
+                )
+            store.delete(session, [key])
+            store.replace_relations(session, (r.as_tuple() for r in derive_relations(others)))
+            self._audit.record(
+                session, actor=actor, action="catalog.entity.delete", kind="entity",
+                ref=key, before=before.descriptor, after=None,
+            )
+        self._bus.publish(CatalogChanged(changed=(), removed=(key,)))
+
+    def _save(self, session: Any, entity: Entity, *, before: store.StoredEntity | None, actor: Principal) -> None:
+        row = _row(entity, self._clock)
+        store.upsert(session, row)
+        self._audit.record(
+            session, actor=actor,
+            action="catalog.entity.update" if before else "catalog.entity.create",
+            kind="entity", ref=row.ref,
+            before=before.descriptor if before else None, after=row.descriptor,
+        )
+
+
+def _parse(items: Sequence[DescriptorIn]) -> dict[str, Entity]:
+    issues: list[Issue] = []
+    found: dict[str, Entity] = {}
+    for item in items:
+        entity = to_entity(item.descriptor, Source(item.file, item.document), issues)
+        if entity is not None:
+            found.setdefault(entity.ref.key, entity)
+    if issues:
+        raise invalid_input(issues)
+    if len(found) < len(items):
+        # Let validation name both places of a duplicate.
+        all_entities = [
+            e for i in items if (e := to_entity(i.descriptor, Source(i.file, i.document), [])) is not None
+        ]
+        duplicate_issues = validate_entities(all_entities)
+        raise invalid_input(duplicate_issues or [Issue("<request>", None, "", "duplicate entities")])
+    return found
+
+
+def _classify(incoming: dict[str, Entity], existing: dict[str, store.StoredEntity]) -> tuple[list[str], list[str]]:
+    created = sorted(incoming.keys() - existing.keys())
+    updated = sorted(
+        ref for ref in incoming.keys() & existing.keys()
+        if descriptor_of(incoming[ref]) != existing[ref].descriptor
+    )
+    return created, updated
+
+
+def _owner(entity: Entity) -> str | None:
+    if entity.kind == "Group":
+        return entity.ref.key
+    raw = entity.spec.get("owner")
+    if entity.kind == "User":
+        member_of = entity.spec.get("memberOf") or []
+        raw = member_of[0] if isinstance(member_of, list) and member_of else None
+    if not isinstance(raw, str):
+        return None
+    try:
+        return parse_ref(raw, default_kind="group", default_namespace=entity.metadata.namespace).key
+    except ValueError:
+        return None
+
+
+def _row(entity: Entity, clock: Clock) -> store.StoredEntity:
+    spec = entity.spec
+    system = spec.get("system")
+    system_ref = None
+    if isinstance(system, str):
+        system_ref = parse_ref(system, default_kind="system", default_namespace=entity.metadata.namespace).key
+    return store.StoredEntity(
+        ref=entity.ref.key, kind=entity.kind, name=entity.metadata.name,
+        type=_text(spec.get("type")), lifecycle=_text(spec.get("lifecycle")),
+        owner=_owner(entity), system=system_ref, descriptor=descriptor_of(entity),
+        source=f"{entity.source.file}#{entity.source.document}", updated_at=clock.now(),
+    )
+
+
+def _entity(row: store.StoredEntity) -> Entity:
+    file, _, document = (row.source or "<catalog>#0").rpartition("#")
+    entity = to_entity(row.descriptor, Source(file or "<catalog>", int(document or 0)), [])
+    assert entity is not None, f"stored descriptor of {row.ref} no longer parses"
+    return entity
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _key(ref: str, default_kind: str | None) -> str:
+    return parse_ref(ref, default_kind=default_kind or "component").key
+
+
+def _normalised(f: EntityFilter) -> EntityFilter:
+    def ref(value: str | None, kind: str) -> str | None:
+        return parse_ref(value, default_kind=kind).key if value else None
+
+    return store.EntityFilter(
+        kind=f.kind, type=f.type, owner=ref(f.owner, "group"), system=ref(f.system, "system"),
+        lifecycle=f.lifecycle, search=f.search,
+    )
+
+
+def _summary(row: store.StoredEntity) -> EntitySummary:
+    meta = row.descriptor.get("metadata", {})
+    return EntitySummary(
+        ref=row.ref, kind=row.kind, namespace=meta.get("namespace", "default"), name=row.name,
+        title=meta.get("title"), description=meta.get("description"), type=row.type,
+        lifecycle=row.lifecycle, owner=row.owner, system=row.system,
+        tags=list(meta.get("tags", [])), annotations=dict(meta.get("annotations", {})),
+    )
+
+
+def _detail(row: store.StoredEntity, relations: list[tuple[str, str, str]]) -> EntityDetail:
+    return EntityDetail(
+        **_summary(row).model_dump(),
+        descriptor=row.descriptor,
+        relations=[Relation(type=t, target=o) for _, t, o in sorted(relations)],
+        source=row.source, updated_at=row.updated_at,
+    )
