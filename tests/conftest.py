@@ -112,3 +112,55 @@ def admin(app_client: TestClient, admin_token: str) -> TestClient:
     """The app client, authenticated as admin."""
     app_client.headers["Authorization"] = f"Bearer {admin_token}"
     return app_client
+
+
+class LiveServer:
+    """A real uvicorn server on a loopback port, in a background thread."""
+
+    def __init__(self, services: Services) -> None:
+        import socket
+        import threading
+
+        import uvicorn
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            create_app(services=services), host="127.0.0.1", port=self.port, log_level="warning"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        import time
+
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("the test server did not start within 20 s")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+@pytest.fixture
+def live_server(services: Services) -> Iterator[LiveServer]:
+    with LiveServer(services) as server:
+        yield server
+
+
+@pytest.fixture
+def cli_env(
+    live_server: LiveServer, admin_token: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> LiveServer:
+    """Point the CLI at the live server as admin, with its own config directory."""
+    monkeypatch.setenv("ORGLOOP_URL", live_server.url)
+    monkeypatch.setenv("ORGLOOP_TOKEN", admin_token)
+    monkeypatch.setenv("ORGLOOP_CONFIG_DIR", str(tmp_path / "config"))
+    return live_server

@@ -85,3 +85,7 @@ def db_upgrade() -> None:
     url = settings.resolved_database_url()
     db.upgrade(db.make_engine(url))
     out.print(f"database is up to date ({url.split('@')[-1]})")
+
+
+if __name__ == "__main__":
+    app()

@@ -29,18 +29,24 @@ def _member(client: TestClient, team: str) -> dict[str, str]:
 def test_import_creates_every_entity_and_its_relations(admin: TestClient) -> None:
     report = _import(admin, shop_payload()).json()
     assert len(report["created"]) == 47
-    assert report["updated"] == [] and report["unchanged"] == 0
+    assert report["updated"] == []
+    assert report["unchanged"] == 0
     assert report["relations"] > 100
 
 
 def test_reimporting_the_same_files_changes_nothing(shop: TestClient) -> None:
     report = _import(shop, shop_payload()).json()
-    assert report["created"] == [] and report["updated"] == []
+    assert report["created"] == []
+    assert report["updated"] == []
     assert report["unchanged"] == 47
 
 
-def test_entities_missing_from_the_source_are_reported_and_kept_without_prune(shop: TestClient) -> None:
-    without_search = [e for e in shop_payload() if e["descriptor"]["metadata"]["name"] != "shipping"]
+def test_entities_missing_from_the_source_are_reported_and_kept_without_prune(
+    shop: TestClient,
+) -> None:
+    without_search = [
+        e for e in shop_payload() if e["descriptor"]["metadata"]["name"] != "shipping"
+    ]
     without_search = [e for e in without_search if "shipping-api" not in str(e["descriptor"])]
     report = _import(shop, without_search).json()
     assert "component:default/shipping" in report["missing"]
@@ -62,7 +68,8 @@ def test_a_rejected_import_stores_nothing(admin: TestClient) -> None:
 
 def test_dry_run_reports_without_changing(admin: TestClient) -> None:
     report = _import(admin, shop_payload(), dry_run=True).json()
-    assert report["dry_run"] is True and len(report["created"]) == 47
+    assert report["dry_run"] is True
+    assert len(report["created"]) == 47
     assert admin.get("/api/v1/catalog/entities").json()["total"] == 0
 
 
@@ -94,7 +101,11 @@ def test_a_service_shows_owner_apis_and_dependencies(shop: TestClient) -> None:
 def test_teams_list_only_groups_of_type_team(shop: TestClient) -> None:
     teams = shop.get("/api/v1/teams").json()
     assert {t["name"] for t in teams["items"]} == {
-        "web-experience", "checkout", "discovery", "fulfilment", "platform"
+        "web-experience",
+        "checkout",
+        "discovery",
+        "fulfilment",
+        "platform",
     }
     assert shop.get("/api/v1/teams/digital").status_code == 404
 
@@ -123,7 +134,9 @@ def test_a_viewer_reads_but_does_not_write(shop: TestClient) -> None:
     secret = shop.post("/api/v1/tokens", json={"role": "viewer"}).json()["secret"]
     headers = {"Authorization": f"Bearer {secret}"}
     assert shop.get("/api/v1/services", headers=headers).status_code == 200
-    response = shop.put("/api/v1/catalog/entities", json=component("x", "checkout"), headers=headers)
+    response = shop.put(
+        "/api/v1/catalog/entities", json=component("x", "checkout"), headers=headers
+    )
     assert response.status_code == 403
 
 
@@ -140,7 +153,9 @@ def test_changes_are_audited_with_before_and_after(shop: TestClient) -> None:
 
 
 def test_deleting_a_team_that_owns_services_is_refused(shop: TestClient) -> None:
-    response = shop.delete("/api/v1/catalog/entities/group/default/payments-team-that-does-not-exist")
+    response = shop.delete(
+        "/api/v1/catalog/entities/group/default/payments-team-that-does-not-exist"
+    )
     assert response.status_code == 404
     response = shop.delete("/api/v1/catalog/entities/group/default/fulfilment")
     assert response.status_code == 422

@@ -6,7 +6,13 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from orgloop.catalog.models import DescriptorIn, EntityDetail, EntityPage, ImportReport, ImportRequest
+from orgloop.catalog.models import (
+    DescriptorIn,
+    EntityDetail,
+    EntityPage,
+    ImportReport,
+    ImportRequest,
+)
 from orgloop.catalog.service import COLLECTIONS, CatalogService, EntityFilter
 from orgloop.kernel.errors import NotFound
 from orgloop.kernel.http import Caller
@@ -42,7 +48,9 @@ def build_router(*, catalog: CatalogService) -> APIRouter:
         offset: Offset = 0,
     ) -> EntityPage:
         caller.require_read()
-        filters = EntityFilter(kind=kind, type=type, owner=owner, system=system, lifecycle=lifecycle, search=q)
+        filters = EntityFilter(
+            kind=kind, type=type, owner=owner, system=system, lifecycle=lifecycle, search=q
+        )
         return catalog.list_entities(filters, limit=limit, offset=offset)
 
     @router.get("/catalog/entities/{kind}/{namespace}/{name}")
@@ -64,7 +72,9 @@ def build_router(*, catalog: CatalogService) -> APIRouter:
     return router
 
 
-def _add_collection(router: APIRouter, catalog: CatalogService, collection: str, kind: str, type_: str | None) -> None:
+def _add_collection(
+    router: APIRouter, catalog: CatalogService, collection: str, kind: str, type_: str | None
+) -> None:
     noun = collection.rstrip("s") if collection != "people" else "person"
 
     def list_collection(
@@ -77,7 +87,9 @@ def _add_collection(router: APIRouter, catalog: CatalogService, collection: str,
         offset: Offset = 0,
     ) -> EntityPage:
         caller.require_read()
-        filters = EntityFilter(kind=kind, type=type_, owner=owner, system=system, lifecycle=lifecycle, search=q)
+        filters = EntityFilter(
+            kind=kind, type=type_, owner=owner, system=system, lifecycle=lifecycle, search=q
+        )
         return catalog.list_entities(filters, limit=limit, offset=offset)
 
     def get_one(name: str, caller: Caller) -> EntityDetail:
@@ -87,7 +99,13 @@ def _add_collection(router: APIRouter, catalog: CatalogService, collection: str,
             raise NotFound(f"{entity.ref} is a {kind} of type {entity.type!r}, not a {noun}")
         return entity
 
-    list_collection.__doc__ = f"List {collection} ({kind}{f' of type {type_}' if type_ else ''}), filterable."
+    list_collection.__doc__ = (
+        f"List {collection} ({kind}{f' of type {type_}' if type_ else ''}), filterable."
+    )
     get_one.__doc__ = f"One {noun} with its relations; NAME may be a full entity ref."
-    router.add_api_route(f"/{collection}", list_collection, methods=["GET"], operation_id=f"list_{collection}")
-    router.add_api_route(f"/{collection}/{{name}}", get_one, methods=["GET"], operation_id=f"get_{noun}")
+    router.add_api_route(
+        f"/{collection}", list_collection, methods=["GET"], operation_id=f"list_{collection}"
+    )
+    router.add_api_route(
+        f"/{collection}/{{name}}", get_one, methods=["GET"], operation_id=f"get_{noun}"
+    )

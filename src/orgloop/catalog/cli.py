@@ -12,13 +12,17 @@ from orgloop.catalog.client import CatalogClient, descriptor_payload
 from orgloop.catalog.entities import invalid_input
 from orgloop.catalog.locations import load_paths
 from orgloop.catalog.serialize import descriptor_of
-from orgloop.catalog.validate_cmd import run as run_validate
+from orgloop.catalog.validate_cmd import run_validate
 from orgloop.kernel.console import client, err, exits, out, print_json, render
 
-app = typer.Typer(help="The catalog: teams, people, services, APIs, systems and domains.", no_args_is_help=True)
+app = typer.Typer(
+    help="The catalog: teams, people, services, APIs, systems and domains.", no_args_is_help=True
+)
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-Paths = Annotated[list[Path], typer.Argument(help="Descriptor files or directories (Locations are followed).")]
+Paths = Annotated[
+    list[Path], typer.Argument(help="Descriptor files or directories (Locations are followed).")
+]
 
 
 @app.command()
@@ -39,8 +43,12 @@ def validate(paths: Paths, as_json: JsonFlag = False) -> None:
 @exits
 def import_(
     paths: Paths,
-    prune: Annotated[bool, typer.Option("--prune", help="Remove catalog entities missing from these files.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; change nothing.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove catalog entities missing from these files.")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would change; change nothing.")
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Import descriptor files into the server's catalog, all or nothing.
@@ -69,14 +77,18 @@ def import_(
         out.print(f"  [red]-[/red] {ref}")
     kept = [r for r in report["missing"] if r not in report["removed"]]
     if kept:
-        err.print(f"{len(kept)} catalog entities are not in these files (use --prune to remove them):")
+        err.print(
+            f"{len(kept)} catalog entities are not in these files (use --prune to remove them):"
+        )
         for ref in kept:
             err.print(f"  ? {ref}")
 
 
 @app.command()
 @exits
-def export(directory: Annotated[Path, typer.Argument(help="Where to write the descriptor files.")]) -> None:
+def export(
+    directory: Annotated[Path, typer.Argument(help="Where to write the descriptor files.")],
+) -> None:
     """Write the whole catalog as Backstage descriptor files, one per kind."""
     descriptors = CatalogClient(client()).export()
     by_kind: dict[str, list[dict[str, Any]]] = {}
@@ -94,7 +106,9 @@ def _listing(collection: str, columns: list[str], help_text: str) -> None:
     def command(
         owner: Annotated[str | None, typer.Option(help="Owning group, e.g. checkout.")] = None,
         system: Annotated[str | None, typer.Option(help="System (business capability).")] = None,
-        lifecycle: Annotated[str | None, typer.Option(help="e.g. production, experimental.")] = None,
+        lifecycle: Annotated[
+            str | None, typer.Option(help="e.g. production, experimental.")
+        ] = None,
         limit: Annotated[int, typer.Option(min=1, max=500)] = 100,
         offset: Annotated[int, typer.Option(min=0)] = 0,
         as_json: JsonFlag = False,
@@ -102,7 +116,13 @@ def _listing(collection: str, columns: list[str], help_text: str) -> None:
         page = CatalogClient(client()).list(
             collection, owner=owner, system=system, lifecycle=lifecycle, limit=limit, offset=offset
         )
-        render(page["items"], columns, as_json=as_json, raw=page, title=f"{collection} ({page['total']})")
+        render(
+            page["items"],
+            columns,
+            as_json=as_json,
+            raw=page,
+            title=f"{collection} ({page['total']})",
+        )
 
     command.__doc__ = help_text
     app.command(collection)(command)
@@ -110,7 +130,11 @@ def _listing(collection: str, columns: list[str], help_text: str) -> None:
 
 _listing("teams", ["name", "title", "type", "owner"], "List teams (Groups of type team).")
 _listing("people", ["name", "title", "owner"], "List people (Users).")
-_listing("services", ["name", "owner", "system", "lifecycle"], "List services (Components of type service).")
+_listing(
+    "services",
+    ["name", "owner", "system", "lifecycle"],
+    "List services (Components of type service).",
+)
 _listing("apis", ["name", "type", "owner", "system", "lifecycle"], "List APIs.")
 _listing("systems", ["name", "owner", "title"], "List systems (business capabilities).")
 _listing("domains", ["name", "owner", "title"], "List domains (groups of systems).")
@@ -119,7 +143,9 @@ _listing("domains", ["name", "owner", "title"], "List domains (groups of systems
 @app.command()
 @exits
 def show(
-    ref: Annotated[str, typer.Argument(help="An entity ref, e.g. component:payments or group:checkout.")],
+    ref: Annotated[
+        str, typer.Argument(help="An entity ref, e.g. component:payments or group:checkout.")
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """Show one entity and its relations."""

@@ -16,7 +16,9 @@ class CatalogClient:
     def __init__(self, api: ApiClient) -> None:
         self._api = api
 
-    def import_descriptors(self, items: list[dict[str, Any]], *, prune: bool, dry_run: bool) -> dict[str, Any]:
+    def import_descriptors(
+        self, items: list[dict[str, Any]], *, prune: bool, dry_run: bool
+    ) -> dict[str, Any]:
         result: dict[str, Any] = self._api.post(
             "/api/v1/catalog/import", {"entities": items, "prune": prune, "dry_run": dry_run}
         )

@@ -18,4 +18,9 @@ def descriptor_of(entity: Entity) -> dict[str, Any]:
         if getattr(meta, key):
             metadata[key] = getattr(meta, key)
     metadata.update(meta.extra)
-    return {"apiVersion": entity.api_version, "kind": entity.kind, "metadata": metadata, "spec": entity.spec}
+    return {
+        "apiVersion": entity.api_version,
+        "kind": entity.kind,
+        "metadata": metadata,
+        "spec": entity.spec,
+    }

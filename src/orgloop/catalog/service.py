@@ -53,10 +53,14 @@ class CatalogService:
 
     # -- reading -----------------------------------------------------------------------------
 
-    def list_entities(self, filters: EntityFilter, *, limit: int = 50, offset: int = 0) -> EntityPage:
+    def list_entities(
+        self, filters: EntityFilter, *, limit: int = 50, offset: int = 0
+    ) -> EntityPage:
         with self._db.reading() as session:
             rows, total = store.page(session, _normalised(filters), limit=limit, offset=offset)
-        return EntityPage(items=[_summary(r) for r in rows], total=total, limit=limit, offset=offset)
+        return EntityPage(
+            items=[_summary(r) for r in rows], total=total, limit=limit, offset=offset
+        )
 
     def get_entity(self, ref: str, *, default_kind: str | None = None) -> EntityDetail:
         key = _key(ref, default_kind)
@@ -105,9 +109,12 @@ class CatalogService:
                 actor.require_write(owner=existing[ref].owner, what=ref)
             relations = derive_relations([*incoming.values(), *kept])
             report = ImportReport(
-                created=created, updated=updated,
+                created=created,
+                updated=updated,
                 unchanged=len(incoming) - len(created) - len(updated),
-                missing=missing, removed=removed, relations=len(relations),
+                missing=missing,
+                removed=removed,
+                relations=len(relations),
                 dry_run=request.dry_run,
             )
             if request.dry_run:
@@ -116,8 +123,13 @@ class CatalogService:
                 self._save(session, incoming[ref], before=existing.get(ref), actor=actor)
             for ref in removed:
                 self._audit.record(
-                    session, actor=actor, action="catalog.entity.delete", kind="entity",
-                    ref=ref, before=existing[ref].descriptor, after=None,
+                    session,
+                    actor=actor,
+                    action="catalog.entity.delete",
+                    kind="entity",
+                    ref=ref,
+                    before=existing[ref].descriptor,
+                    after=None,
                 )
             store.delete(session, removed)
             store.replace_relations(session, (r.as_tuple() for r in relations))
@@ -137,7 +149,9 @@ class CatalogService:
             if issues:
                 raise invalid_input(issues)
             self._save(session, entity, before=before, actor=actor)
-            store.replace_relations(session, (r.as_tuple() for r in derive_relations([entity, *others])))
+            store.replace_relations(
+                session, (r.as_tuple() for r in derive_relations([entity, *others]))
+            )
         self._bus.publish(CatalogChanged(changed=(entity.ref.key,), removed=()))
         return self.get_entity(entity.ref.key)
 
@@ -152,24 +166,37 @@ class CatalogService:
             issues = validate_entities(others)
             if issues:
                 raise invalid_input(
-                    [Issue(i.file, i.document, i.path, f"{i.message} (after deleting {key})") for i in issues]
+                    [
+                        Issue(i.file, i.document, i.path, f"{i.message} (after deleting {key})")
+                        for i in issues
+                    ]
                 )
             store.delete(session, [key])
             store.replace_relations(session, (r.as_tuple() for r in derive_relations(others)))
             self._audit.record(
-                session, actor=actor, action="catalog.entity.delete", kind="entity",
-                ref=key, before=before.descriptor, after=None,
+                session,
+                actor=actor,
+                action="catalog.entity.delete",
+                kind="entity",
+                ref=key,
+                before=before.descriptor,
+                after=None,
             )
         self._bus.publish(CatalogChanged(changed=(), removed=(key,)))
 
-    def _save(self, session: Any, entity: Entity, *, before: store.StoredEntity | None, actor: Principal) -> None:
+    def _save(
+        self, session: Any, entity: Entity, *, before: store.StoredEntity | None, actor: Principal
+    ) -> None:
         row = _row(entity, self._clock)
         store.upsert(session, row)
         self._audit.record(
-            session, actor=actor,
+            session,
+            actor=actor,
             action="catalog.entity.update" if before else "catalog.entity.create",
-            kind="entity", ref=row.ref,
-            before=before.descriptor if before else None, after=row.descriptor,
+            kind="entity",
+            ref=row.ref,
+            before=before.descriptor if before else None,
+            after=row.descriptor,
         )
 
 
@@ -185,17 +212,24 @@ def _parse(items: Sequence[DescriptorIn]) -> dict[str, Entity]:
     if len(found) < len(items):
         # Let validation name both places of a duplicate.
         all_entities = [
-            e for i in items if (e := to_entity(i.descriptor, Source(i.file, i.document), [])) is not None
+            e
+            for i in items
+            if (e := to_entity(i.descriptor, Source(i.file, i.document), [])) is not None
         ]
         duplicate_issues = validate_entities(all_entities)
-        raise invalid_input(duplicate_issues or [Issue("<request>", None, "", "duplicate entities")])
+        raise invalid_input(
+            duplicate_issues or [Issue("<request>", None, "", "duplicate entities")]
+        )
     return found
 
 
-def _classify(incoming: dict[str, Entity], existing: dict[str, store.StoredEntity]) -> tuple[list[str], list[str]]:
+def _classify(
+    incoming: dict[str, Entity], existing: dict[str, store.StoredEntity]
+) -> tuple[list[str], list[str]]:
     created = sorted(incoming.keys() - existing.keys())
     updated = sorted(
-        ref for ref in incoming.keys() & existing.keys()
+        ref
+        for ref in incoming.keys() & existing.keys()
         if descriptor_of(incoming[ref]) != existing[ref].descriptor
     )
     return created, updated
@@ -221,12 +255,20 @@ def _row(entity: Entity, clock: Clock) -> store.StoredEntity:
     system = spec.get("system")
     system_ref = None
     if isinstance(system, str):
-        system_ref = parse_ref(system, default_kind="system", default_namespace=entity.metadata.namespace).key
+        system_ref = parse_ref(
+            system, default_kind="system", default_namespace=entity.metadata.namespace
+        ).key
     return store.StoredEntity(
-        ref=entity.ref.key, kind=entity.kind, name=entity.metadata.name,
-        type=_text(spec.get("type")), lifecycle=_text(spec.get("lifecycle")),
-        owner=_owner(entity), system=system_ref, descriptor=descriptor_of(entity),
-        source=f"{entity.source.file}#{entity.source.document}", updated_at=clock.now(),
+        ref=entity.ref.key,
+        kind=entity.kind,
+        name=entity.metadata.name,
+        type=_text(spec.get("type")),
+        lifecycle=_text(spec.get("lifecycle")),
+        owner=_owner(entity),
+        system=system_ref,
+        descriptor=descriptor_of(entity),
+        source=f"{entity.source.file}#{entity.source.document}",
+        updated_at=clock.now(),
     )
 
 
@@ -250,18 +292,30 @@ def _normalised(f: EntityFilter) -> EntityFilter:
         return parse_ref(value, default_kind=kind).key if value else None
 
     return store.EntityFilter(
-        kind=f.kind, type=f.type, owner=ref(f.owner, "group"), system=ref(f.system, "system"),
-        lifecycle=f.lifecycle, search=f.search,
+        kind=f.kind,
+        type=f.type,
+        owner=ref(f.owner, "group"),
+        system=ref(f.system, "system"),
+        lifecycle=f.lifecycle,
+        search=f.search,
     )
 
 
 def _summary(row: store.StoredEntity) -> EntitySummary:
     meta = row.descriptor.get("metadata", {})
     return EntitySummary(
-        ref=row.ref, kind=row.kind, namespace=meta.get("namespace", "default"), name=row.name,
-        title=meta.get("title"), description=meta.get("description"), type=row.type,
-        lifecycle=row.lifecycle, owner=row.owner, system=row.system,
-        tags=list(meta.get("tags", [])), annotations=dict(meta.get("annotations", {})),
+        ref=row.ref,
+        kind=row.kind,
+        namespace=meta.get("namespace", "default"),
+        name=row.name,
+        title=meta.get("title"),
+        description=meta.get("description"),
+        type=row.type,
+        lifecycle=row.lifecycle,
+        owner=row.owner,
+        system=row.system,
+        tags=list(meta.get("tags", [])),
+        annotations=dict(meta.get("annotations", {})),
     )
 
 
@@ -270,5 +324,6 @@ def _detail(row: store.StoredEntity, relations: list[tuple[str, str, str]]) -> E
         **_summary(row).model_dump(),
         descriptor=row.descriptor,
         relations=[Relation(type=t, target=o) for _, t, o in sorted(relations)],
-        source=row.source, updated_at=row.updated_at,
+        source=row.source,
+        updated_at=row.updated_at,
     )

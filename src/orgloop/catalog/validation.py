@@ -60,13 +60,21 @@ Report = Callable[[str, str], None]
 
 
 def validate(
-    entities: Sequence[Entity], *, mode: Mode = "orgloop", known: Iterable[EntityRef] = ()
+    entities: Sequence[Entity],
+    *,
+    mode: Mode = "orgloop",
+    known: Iterable[Entity | EntityRef] = (),
 ) -> list[Issue]:
-    """Every problem in the set, in reading order.  ``known`` are refs that exist elsewhere
-    (e.g. already in the server's catalog) and so satisfy references."""
+    """Every problem in the set, in reading order.
+
+    ``known`` are what exists outside these files (e.g. the server's catalog): they satisfy
+    references, and known entities also let the team rule check an owner defined elsewhere.
+    """
     issues: list[Issue] = []
     index = _index(entities, issues)
-    present = set(index) | set(known)
+    outside = {k.ref if isinstance(k, Entity) else k: k for k in known}
+    present = set(index) | set(outside)
+    owners = {ref: k for ref, k in outside.items() if isinstance(k, Entity)} | index
     for entity in entities:
 
         def report(path: str, message: str, entity: Entity = entity) -> None:
@@ -75,7 +83,7 @@ def validate(
         check_entity(entity, report)
         _check_references(entity, present, report)
         if mode == "orgloop":
-            _check_team_owner(entity, index, report)
+            _check_team_owner(entity, owners, report)
     if mode == "orgloop":
         issues.extend(_duplicate_service_names(entities))
     return issues

@@ -21,6 +21,7 @@ from orgloop.kernel.errors import InvalidInput
 
 Layout = Literal["kind", "entity"]
 
+_UNSAFE_IN_PLAIN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff\r]")
 _SAFE_PART = re.compile(r"^[A-Za-z0-9][-A-Za-z0-9_.]*$")
 
 
@@ -33,7 +34,9 @@ class _Dumper(yaml.SafeDumper):
 
 def _represent_str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
     style: str | None = None
-    if "\n" in data:
+    if _UNSAFE_IN_PLAIN.search(data):
+        style = '"'  # escapes line separators and control characters the other styles fold
+    elif "\n" in data:
         style = "|"  # the emitter falls back to quoting when a block scalar cannot hold it
     elif parse_plain_scalar(data) != data:
         style = "'"
