@@ -9,6 +9,7 @@ import typer
 
 from orgloop import __version__
 from orgloop.catalog import cli as catalog_cli
+from orgloop.contracts import cli as contracts_cli
 from orgloop.kernel import cli as kernel_cli
 from orgloop.kernel.console import err, out
 
@@ -26,6 +27,7 @@ app.add_typer(kernel_cli.tokens_app, name="tokens", rich_help_panel="Access")
 app.add_typer(kernel_cli.audit_app, name="audit", rich_help_panel="Access")
 app.add_typer(db_app, name="db", rich_help_panel="Server")
 app.add_typer(catalog_cli.app, name="catalog", rich_help_panel="Who owns what")
+app.add_typer(contracts_cli.app, name="contracts", rich_help_panel="Can it ship alone")
 
 
 def _version(value: bool) -> None:

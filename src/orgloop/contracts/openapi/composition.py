@@ -1,0 +1,121 @@
+"""allOf, oneOf and anyOf: merge allOf, match oneOf/anyOf branches by name or content.
+
+Branches are matched by ``$ref`` component name first, then by fingerprint, then by ``title``,
+never by position, so reordering branches is not a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from orgloop.contracts.openapi.document import Document, ref_name
+from orgloop.contracts.openapi.model import Event, Site
+from orgloop.contracts.openapi.schema_keywords import add
+
+if TYPE_CHECKING:
+    from orgloop.contracts.openapi.schemas import SchemaDiffer
+
+_ANNOTATIONS = {"description", "title", "example", "examples", "deprecated", "externalDocs"}
+
+
+def merged(doc: Document, schema: dict[str, Any], depth: int = 0) -> dict[str, Any]:
+    """The schema with its allOf branches folded in: properties and required are unions."""
+    branches = schema.get("allOf")
+    if not isinstance(branches, list) or not branches or depth > 16:
+        return schema
+    out: dict[str, Any] = {}
+    properties: dict[str, Any] = {}
+    required: list[Any] = []
+    for part in [*(doc.deref(b) for b in branches), schema]:
+        if not isinstance(part, dict):
+            continue
+        view = merged(doc, part, depth + 1) if part is not schema else part
+        for key, value in view.items():
+            if key == "properties" and isinstance(value, dict):
+                properties.update(value)
+            elif key == "required" and isinstance(value, list):
+                required.extend(v for v in value if v not in required)
+            elif key != "allOf":
+                out[key] = value
+    if properties:
+        out["properties"] = properties
+    if required:
+        out["required"] = required
+    return out
+
+
+def _label(node: Any, index: int) -> str:
+    return ref_name(node) or (node.get("title") if isinstance(node, dict) else None) or f"#{index}"
+
+
+def match(
+    d: SchemaDiffer, base: list[Any], rev: list[Any]
+) -> tuple[list[int], list[int], list[tuple[int, int]]]:
+    """Indexes of removed and added branches, and the pairs matched by name or title."""
+    left, right = set(range(len(base))), set(range(len(rev)))
+    pairs: list[tuple[int, int]] = []
+    keys: tuple[tuple[Callable[[Any], Any], Callable[[Any], Any]], ...] = (
+        (ref_name, ref_name),
+        (d.base.fingerprint, d.rev.fingerprint),
+        (lambda n: _title(d.base.deref(n)), lambda n: _title(d.rev.deref(n))),
+    )
+    for base_key, rev_key in keys:
+        index: dict[Any, int] = {}
+        for j in sorted(right):
+            k = rev_key(rev[j])
+            if k is not None:
+                index.setdefault(k, j)
+        for i in sorted(left):
+            k = base_key(base[i])
+            j2 = index.get(k) if k is not None else None
+            if j2 is not None and j2 in right:
+                pairs.append((i, j2))
+                left.discard(i)
+                right.discard(j2)
+    return sorted(left), sorted(right), pairs
+
+
+def _title(node: Any) -> str | None:
+    return node.get("title") if isinstance(node, dict) else None
+
+
+def diff_branches(
+    d: SchemaDiffer, site: Site, b: dict[str, Any], r: dict[str, Any], out: list[Event]
+) -> None:
+    for keyword, name in (("allOf", "all-of"), ("oneOf", "one-of"), ("anyOf", "any-of")):
+        base, rev = b.get(keyword) or [], r.get(keyword) or []
+        if not isinstance(base, list) or not isinstance(rev, list) or (not base and not rev):
+            continue
+        removed, added, pairs = match(d, base, rev)
+        for i in removed:
+            suffix = "removed-annotation-only" if _annotation(d.base, base[i]) else "removed"
+            add(out, site, f"{name}-{suffix}", _label(base[i], i))
+        for j in added:
+            suffix = "added-annotation-only" if _annotation(d.rev, rev[j]) else "added"
+            add(out, site, f"{name}-{suffix}", _label(rev[j], j))
+        if keyword == "allOf":
+            continue  # allOf content is compared through the merged view
+        from orgloop.contracts.openapi.schemas import nest
+
+        for i, j in pairs:
+            events = d.diff(site, base[i], rev[j])
+            nest(out, events, f"{keyword}[{_label(rev[j], j)}]", f"/{keyword}/{j}")
+
+
+def _annotation(doc: Document, node: Any) -> bool:
+    target = doc.deref(node)
+    return isinstance(target, dict) and bool(target) and set(target) <= _ANNOTATIONS
+
+
+def wrapped_in_one_of(
+    d: SchemaDiffer, site: Site, b: dict[str, Any], r: dict[str, Any], out: list[Event]
+) -> bool:
+    """A body schema that became ``oneOf: [old schema, ...]``: one finding instead of many."""
+    if site.kind != "body" or "oneOf" in b or not isinstance(r.get("oneOf"), list):
+        return False
+    fingerprint = d.base.fingerprint(b)
+    if not any(d.rev.fingerprint(d.rev.deref(branch)) == fingerprint for branch in r["oneOf"]):
+        return False
+    add(out, site, "wrapped-in-one-of", "")
+    return True

@@ -1,0 +1,382 @@
+"""Flag evaluation: a ruleset compiled once into closures, then evaluated in microseconds.
+
+``Evaluator(ruleset).evaluate(key, attributes)`` walks a flag's rules in order, as GrowthBook's
+``evalFeature`` does: prerequisites, filters, condition, then a forced value (optionally a
+percentage rollout) or an experiment assignment. Results that do not depend on the unit are built
+once at compile time and shared. ``explain=True`` also records each step in words, for
+``orgloop flags explain``; the fast path never builds those strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal, NamedTuple
+
+from orgloop.flags.bucketing import get_bucket_ranges, in_namespace
+from orgloop.flags.conditions import Attributes, compile_condition
+from orgloop.flags.hashing import hasher
+from orgloop.flags.jsvalues import js_string, js_truthy
+from orgloop.flags.ruleset import Filter, Flag, Rule, Ruleset
+
+Source = Literal[
+    "unknownFeature",
+    "defaultValue",
+    "force",
+    "experiment",
+    "prerequisite",
+    "cyclicPrerequisite",
+    "disabled",
+]
+
+
+class Result(NamedTuple):
+    """The value a unit gets, and why."""
+
+    value: Any
+    on: bool
+    off: bool
+    source: Source
+    rule_id: str = ""
+    experiment_key: str | None = None
+    variation_id: int | None = None
+    variation_key: str | None = None
+    in_experiment: bool = False
+    hash_used: bool = False
+    hash_attribute: str | None = None
+    hash_value: Any = None
+    bucket: float | None = None
+    explanation: tuple[str, ...] = ()
+
+
+def _result(value: Any, source: Source, rule_id: str = "") -> Result:
+    on = js_truthy(value)
+    return Result(value, on, not on, source, rule_id)
+
+
+_new = tuple.__new__  # skips NamedTuple's Python-level __new__ on the hot path
+
+Trace = list[str] | None
+Stack = frozenset[str]
+FlagFn = Callable[[Attributes, Stack, Trace], Result]
+RuleFn = Callable[[Attributes, Stack, Trace], Result | None]
+Guard = Callable[[Attributes], bool]
+
+_NO_STACK: Stack = frozenset()
+
+
+class Evaluator:
+    """Every flag of a ruleset, compiled; safe to share between threads (it never mutates)."""
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.ruleset = ruleset
+        self._flags: dict[str, FlagFn] = {}
+        for key, flag in ruleset.flags.items():
+            self._flags[key] = _compile_flag(flag, self)
+
+    def evaluate(self, flag_key: str, attributes: Attributes, *, explain: bool = False) -> Result:
+        """The result for one unit; ``explain`` fills ``Result.explanation`` step by step."""
+        run = self._flags.get(flag_key)
+        if not explain:
+            if run is None:
+                return _result(None, "unknownFeature")
+            return run(attributes, _NO_STACK, None)
+        trace: list[str] = []
+        if run is None:
+            trace.append(f"flag {flag_key!r} is not in this ruleset")
+            result = _result(None, "unknownFeature")
+        else:
+            result = run(attributes, _NO_STACK, trace)
+        return result._replace(explanation=tuple(trace))
+
+    def value(self, flag_key: str, attributes: Attributes, default: Any = None) -> Any:
+        """Just the value (``default`` when the flag is unknown, disabled or has none)."""
+        run = self._flags.get(flag_key)
+        if run is None:
+            return default
+        value = run(attributes, _NO_STACK, None).value
+        return default if value is None else value
+
+    def _parent(self, key: str, attributes: Attributes, stack: Stack, trace: Trace) -> Result:
+        run = self._flags.get(key)
+        if key in stack:
+            return _result(None, "cyclicPrerequisite")
+        if run is None:
+            return _result(None, "unknownFeature")
+        if trace is None:
+            return run(attributes, stack, None)
+        steps: list[str] = []
+        result = run(attributes, stack, steps)
+        trace.extend(f"  {key}: {step}" for step in steps)
+        return result
+
+
+def evaluate(
+    ruleset: Ruleset, flag_key: str, attributes: Attributes, *, explain: bool = False
+) -> Result:
+    """Compile and evaluate once; keep an ``Evaluator`` to evaluate many times."""
+    return Evaluator(ruleset).evaluate(flag_key, attributes, explain=explain)
+
+
+def _compile_flag(flag: Flag, evaluator: Evaluator) -> FlagFn:
+    key = flag.key
+    if not flag.enabled:
+        disabled = _result(None, "disabled")
+
+        def run_disabled(attrs: Attributes, stack: Stack, trace: Trace) -> Result:
+            if trace is not None:
+                trace.append(f"flag {key!r} is disabled in this environment")
+            return disabled
+
+        return run_disabled
+    default = _result(flag.default_value, "defaultValue")
+    rules = tuple(_compile_rule(flag, i, rule, evaluator) for i, rule in enumerate(flag.rules))
+    # Only flags with prerequisites need to know which flags are being evaluated above them.
+    needs_stack = any(rule.parent_conditions for rule in flag.rules)
+
+    def run(attrs: Attributes, stack: Stack, trace: Trace) -> Result:
+        if rules:
+            inner = stack | {key} if needs_stack else stack
+            for rule in rules:
+                found = rule(attrs, inner, trace)
+                if found is not None:
+                    return found
+        if trace is not None:
+            trace.append(f"no rule applied: default value {flag.default_value!r}")
+        return default
+
+    return run
+
+
+def _label(index: int, rule: Rule) -> str:
+    return f"rule {index + 1}" + (f" ({rule.id})" if rule.id else "") + f" [{rule.kind}]"
+
+
+def _hash_value(attrs: Attributes, attribute: str, fallback: str | None) -> tuple[str, Any]:
+    """The attribute a unit is hashed on (GrowthBook's ``getHashAttribute``), and its value."""
+    value = attrs.get(attribute)
+    if js_truthy(value):
+        return attribute, value
+    if fallback is not None:
+        other = attrs.get(fallback)
+        if js_truthy(other):
+            return fallback, other
+    return attribute, ""
+
+
+def _compile_filters(filters: tuple[Filter, ...]) -> Guard:
+    """GrowthBook's ``isFilteredOut``, negated: true when the unit passes every filter."""
+    compiled = tuple((f.attribute, f.seed, hasher(f.hash_version), f.ranges) for f in filters)
+
+    def passes(attrs: Attributes) -> bool:
+        for attribute, seed, fn, ranges in compiled:
+            value = attrs.get(attribute)
+            if fn is None or not js_truthy(value):
+                return False
+            n = fn(seed, value if type(value) is str else js_string(value))
+            if not any(start <= n < end for start, end in ranges):
+                return False
+        return True
+
+    return passes
+
+
+def _compile_rollout(flag: Flag, rule: Rule) -> Guard | None:
+    """GrowthBook's ``isIncludedInRollout`` for force rules; None when every unit is included."""
+    if rule.range is None and rule.coverage is None:
+        return None
+    fn = hasher(rule.hash_version)
+    seed = rule.seed or flag.key
+    attribute, fallback, rng, coverage = (
+        rule.hash_attribute,
+        rule.fallback_attribute,
+        rule.range,
+        rule.coverage,
+    )
+    if fn is None or (rng is None and coverage == 0):
+        return lambda attrs: False
+
+    def included(attrs: Attributes) -> bool:
+        value = _hash_value(attrs, attribute, fallback)[1]
+        if not value:
+            return False
+        n = fn(seed, value if type(value) is str else js_string(value))
+        if rng is not None:
+            return rng[0] <= n < rng[1]
+        return n <= coverage  # type: ignore[operator]
+
+    return included
+
+
+def _compile_rule(flag: Flag, index: int, rule: Rule, evaluator: Evaluator) -> RuleFn:
+    label = _label(index, rule)
+    groups = evaluator.ruleset.saved_groups
+    guards: list[tuple[str, Guard]] = []
+    if rule.filters:
+        guards.append(("filtered out", _compile_filters(rule.filters)))
+    if rule.condition:
+        guards.append(
+            ("condition did not match", compile_condition(rule.condition, saved_groups=groups))
+        )
+    if rule.kind == "force":
+        rollout = _compile_rollout(flag, rule)
+        if rollout is not None:
+            guards.append(("unit not in the rollout percentage", rollout))
+        outcome = _constant(_result(rule.value, "force", rule.id))
+    elif rule.kind == "experiment":
+        outcome = _compile_experiment(flag, rule)
+    else:
+        outcome = _constant(None)  # a pure prerequisite rule: passing it just goes on
+    parents = _compile_parents(rule, evaluator, label) if rule.parent_conditions else None
+    frozen = tuple(guards)
+    return _assemble(label, parents, frozen, outcome)
+
+
+def _constant(result: Result | None) -> Callable[[Attributes], Result | None]:
+    return lambda attrs: result
+
+
+def _assemble(
+    label: str,
+    parents: RuleFn | None,
+    guards: tuple[tuple[str, Guard], ...],
+    outcome: Callable[[Attributes], Result | None],
+) -> RuleFn:
+    only = guards[0][1] if len(guards) == 1 else None
+    fast = _fast_path(label, parents, guards, outcome)
+    if fast is not None:
+        return fast
+
+    def run(attrs: Attributes, stack: Stack, trace: Trace) -> Result | None:
+        if parents is not None:
+            blocked = parents(attrs, stack, trace)
+            if blocked is not None:
+                return None if blocked is _SKIP else blocked
+        if trace is None:
+            if only is not None:
+                return outcome(attrs) if only(attrs) else None
+            for _, guard in guards:
+                if not guard(attrs):
+                    return None
+            return outcome(attrs)
+        for reason, guard in guards:
+            if not guard(attrs):
+                trace.append(f"{label}: {reason}; skipped")
+                return None
+        result = outcome(attrs)
+        trace.append(f"{label}: " + _describe(result))
+        return result
+
+    return run
+
+
+def _fast_path(
+    label: str,
+    parents: RuleFn | None,
+    guards: tuple[tuple[str, Guard], ...],
+    outcome: Callable[[Attributes], Result | None],
+) -> RuleFn | None:
+    """Fewer calls for the common shapes (no prerequisites, at most one guard)."""
+    if parents is not None or len(guards) > 1:
+        return None
+    reason, only = guards[0] if guards else ("", None)
+
+    def run(attrs: Attributes, stack: Stack, trace: Trace) -> Result | None:
+        if only is not None and not only(attrs):
+            if trace is not None:
+                trace.append(f"{label}: {reason}; skipped")
+            return None
+        result = outcome(attrs)
+        if trace is not None:
+            trace.append(f"{label}: " + _describe(result))
+        return result
+
+    return run
+
+
+def _describe(result: Result | None) -> str:
+    if result is None:
+        return "unit not assigned (coverage, namespace, missing hash attribute or passthrough); skipped"
+    if result.source == "experiment":
+        return (
+            f"experiment {result.experiment_key!r}: {result.hash_attribute}={result.hash_value!r} "
+            f"hashed to bucket {result.bucket}, variation {result.variation_id} -> {result.value!r}"
+        )
+    return f"matched: value {result.value!r}"
+
+
+_SKIP = _result(None, "prerequisite")._replace(rule_id="\0skip")
+"""Sentinel: a non-gating prerequisite failed, so only this rule is skipped."""
+
+
+def _compile_parents(rule: Rule, evaluator: Evaluator, label: str) -> RuleFn:
+    checks = tuple((p.flag, compile_condition(p.condition), p.gate) for p in rule.parent_conditions)
+    blocked = _result(None, "prerequisite")
+    cyclic = _result(None, "cyclicPrerequisite")
+
+    def check(attrs: Attributes, stack: Stack, trace: Trace) -> Result | None:
+        for parent_key, condition, gate in checks:
+            parent = evaluator._parent(parent_key, attrs, stack, trace)
+            if parent.source == "cyclicPrerequisite":
+                if trace is not None:
+                    trace.append(f"{label}: prerequisite {parent_key!r} depends on itself; stopped")
+                return cyclic
+            if condition({"value": parent.value}):
+                continue
+            if trace is not None:
+                action = "flag blocked" if gate else "skipped"
+                trace.append(
+                    f"{label}: prerequisite {parent_key!r} = {parent.value!r} failed; {action}"
+                )
+            return blocked if gate else _SKIP
+        return None
+
+    return check
+
+
+def _compile_experiment(flag: Flag, rule: Rule) -> Callable[[Attributes], Result | None]:
+    """GrowthBook's ``runExperiment`` without sticky bucketing, overrides or tracking."""
+    variations = rule.variations
+    if len(variations) < 2:
+        return lambda attrs: None
+    key = rule.key or flag.key
+    seed = rule.seed or key
+    fn = hasher(rule.hash_version)
+    ranges = rule.ranges or get_bucket_ranges(len(variations), rule.coverage, rule.weights)
+    bounds = tuple((float(s), float(e)) for s, e in ranges)
+    attribute, fallback, namespace = rule.hash_attribute, rule.fallback_attribute, rule.namespace
+    check_namespace = namespace is not None and not rule.filters
+    ns = (namespace.id, namespace.start, namespace.end) if namespace is not None else None
+    meta = rule.meta
+    keys = tuple(
+        meta[i].key if i < len(meta) and meta[i].key else str(i) for i in range(len(variations))
+    )
+    passthrough = tuple(i < len(meta) and meta[i].passthrough for i in range(len(variations)))
+    truthy = tuple(js_truthy(v) for v in variations)
+    rule_id = rule.id
+
+    def assign(attrs: Attributes) -> Result | None:
+        value = attrs.get(attribute)
+        if type(value) is str and value:
+            hashed_on, text = attribute, value
+        else:
+            hashed_on, value = _hash_value(attrs, attribute, fallback)
+            if not value:
+                return None
+            text = value if type(value) is str else js_string(value)
+        if fn is None:
+            return None
+        if check_namespace and not in_namespace(text, ns):  # type: ignore[arg-type]
+            return None
+        n = fn(seed, text)
+        for i, (start, end) in enumerate(bounds):
+            if start <= n < end:
+                if passthrough[i]:
+                    return None
+                on = truthy[i]
+                return _new(Result, (
+                    variations[i], on, not on, "experiment", rule_id, key, i, keys[i],
+                    True, True, hashed_on, value, n, (),
+                ))  # fmt: skip
+        return None
+
+    return assign

@@ -1,0 +1,129 @@
+"""Deterministic hashes that put a unit in a bucket, identical to GrowthBook's SDKs.
+
+FNV-1a 32 runs over UTF-16 code units, as JavaScript's ``charCodeAt`` sees a string, so a
+non-ASCII id lands in the same bucket in every SDK. ASCII strings (nearly all ids) go through
+the C implementation of ``fnv-hash-fast`` when it is installed; everything else falls back to
+the pure version. Two extra hash versions serve the translated Eppo and Unleash rulesets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Final
+
+_FNV_OFFSET: Final = 0x811C9DC5
+_FNV_PRIME: Final = 0x01000193
+_MASK: Final = 0xFFFFFFFF
+
+HASH_VERSIONS: Final = (1, 2, "md5-shards", "murmur3")
+"""Every hash version a rule may name; see the slice README for what each is for."""
+
+MD5_TOTAL_SHARDS: Final = 10_000
+
+
+def fnv1a32_pure(text: str) -> int:
+    """FNV-1a 32 over the UTF-16 code units of ``text`` (a surrogate pair is two units)."""
+    h = _FNV_OFFSET
+    data = text.encode("utf-16-le", "surrogatepass")
+    for i in range(0, len(data), 2):
+        h ^= data[i] | (data[i + 1] << 8)
+        h = (h * _FNV_PRIME) & _MASK
+    return h
+
+
+def _load_c_fnv() -> Callable[[bytes], int] | None:
+    try:
+        from fnv_hash_fast import fnv1a_32
+    except ImportError:  # optional speed-up: the pure version gives the same numbers
+        return None
+    # Only trust the C version when it agrees with ours on a known value.
+    return fnv1a_32 if fnv1a_32(b"a") == fnv1a32_pure("a") else None
+
+
+_C_FNV = _load_c_fnv()
+
+
+def _fnv1a32_fast(text: str) -> int:
+    if text.isascii():
+        return _C_FNV(text.encode()) if _C_FNV is not None else fnv1a32_pure(text)
+    return fnv1a32_pure(text)
+
+
+fnv1a32: Callable[[str], int] = _fnv1a32_fast if _C_FNV is not None else fnv1a32_pure
+"""The FNV-1a 32 hash of a string as GrowthBook computes it; C-accelerated for ASCII."""
+
+
+def hash_v1(seed: str, value: str) -> float:
+    """GrowthBook's original (biased) hash, three decimals in [0, 1)."""
+    return (fnv1a32(value + seed) % 1000) / 1000
+
+
+def hash_v2(seed: str, value: str) -> float:
+    """GrowthBook's unbiased hash, four decimals in [0, 1)."""
+    return (fnv1a32(str(fnv1a32(seed + value))) % 10000) / 10000
+
+
+if _C_FNV is not None:
+    _c_fnv = _C_FNV
+
+    # The same two functions with the C hash inlined: this is the SDK's hottest path.
+    def hash_v1(seed: str, value: str) -> float:
+        text = value + seed
+        h = _c_fnv(text.encode()) if text.isascii() else fnv1a32_pure(text)
+        return (h % 1000) / 1000
+
+    def hash_v2(seed: str, value: str) -> float:
+        text = seed + value
+        h = _c_fnv(text.encode()) if text.isascii() else fnv1a32_pure(text)
+        return (_c_fnv(str(h).encode()) % 10000) / 10000
+
+
+def hash_md5_shards(seed: str, value: str) -> float:
+    """Eppo's sharding: ``md5(f"{salt}-{subject}")[:8] % 10000``, as a fraction in [0, 1)."""
+    digest = hashlib.md5(f"{seed}-{value}".encode(), usedforsecurity=False).hexdigest()
+    return (int(digest[:8], 16) % MD5_TOTAL_SHARDS) / MD5_TOTAL_SHARDS
+
+
+def _load_murmur3() -> Callable[[str, str], float] | None:
+    try:
+        import mmh3
+    except ImportError:  # optional: rules naming "murmur3" then match nobody
+        return None
+
+    def hash_murmur3(seed: str, value: str) -> float:
+        # Unleash's normalisation: murmur3(f"{group}:{id}") % 100 + 1, a percentage in 1..100.
+        return (mmh3.hash(f"{seed}:{value}", 0, signed=False) % 100 + 1) / 100
+
+    return hash_murmur3
+
+
+hash_murmur3 = _load_murmur3()
+
+_BY_VERSION: dict[object, Callable[[str, str], float]] = {
+    1: hash_v1,
+    2: hash_v2,
+    "md5-shards": hash_md5_shards,
+}
+if hash_murmur3 is not None:
+    _BY_VERSION["murmur3"] = hash_murmur3
+
+
+def hasher(version: object) -> Callable[[str, str], float] | None:
+    """The hash function of a version, or None for an unknown (or unavailable) version."""
+    if isinstance(version, bool):
+        return None
+    return _BY_VERSION.get(version)
+
+
+def gb_hash(seed: str, value: str, version: object) -> float | None:
+    """``hash(seed, value, version)`` of GrowthBook: None for an unknown version."""
+    fn = hasher(version)
+    return None if fn is None else fn(seed, value)
+
+
+@lru_cache(maxsize=65_536)
+def cached_hash(version: object, seed: str, value: str) -> float | None:
+    """``gb_hash`` behind a bounded cache, for callers that see the same units again and again."""
+    return gb_hash(seed, value, version)
