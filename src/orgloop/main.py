@@ -24,7 +24,7 @@ db_app = typer.Typer(help="Manage the metadata database.", no_args_is_help=True)
 
 app.command("login", rich_help_panel="Access")(kernel_cli.login)
 app.add_typer(kernel_cli.tokens_app, name="tokens", rich_help_panel="Access")
-app.add_typer(kernel_cli.audit_app, name="audit", rich_help_panel="Access")
+app.command("audit", rich_help_panel="Access")(kernel_cli.audit)
 app.add_typer(db_app, name="db", rich_help_panel="Server")
 app.add_typer(catalog_cli.app, name="catalog", rich_help_panel="Who owns what")
 app.add_typer(contracts_cli.app, name="contracts", rich_help_panel="Can it ship alone")

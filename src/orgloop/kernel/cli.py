@@ -12,7 +12,6 @@ from orgloop.kernel.console import client, err, exits, out, print_json, render
 tokens_app = typer.Typer(
     help="Create, list and revoke access tokens (admin only).", no_args_is_help=True
 )
-audit_app = typer.Typer(help="Read the audit log: who changed what, when, before and after.")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -92,7 +91,6 @@ def revoke_token(
     out.print(f"revoked {token['id']} ({token['name']})")
 
 
-@audit_app.callback(invoke_without_command=True)
 @exits
 def audit(
     kind: Annotated[
@@ -107,7 +105,7 @@ def audit(
     limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 50,
     as_json: JsonFlag = False,
 ) -> None:
-    """Show the newest changes first."""
+    """Read the audit log: who changed what, when, before and after (newest first)."""
     page = client().get(
         "/api/v1/audit", resource_kind=kind, resource_id=resource, action=action, limit=limit
     )
