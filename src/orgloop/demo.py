@@ -22,7 +22,7 @@ import httpx
 from orgloop.app import build_services
 from orgloop.catalog.client import CatalogClient, descriptor_payload
 from orgloop.catalog.locations import load_paths
-from orgloop.catalog.serialize import descriptor_of
+from orgloop.catalog.writer import entity_to_dict as descriptor_of
 from orgloop.kernel.client import ApiClient
 from orgloop.kernel.settings import Settings
 

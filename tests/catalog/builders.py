@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from orgloop.catalog.locations import load_paths
-from orgloop.catalog.serialize import descriptor_of
+from orgloop.catalog.writer import entity_to_dict as descriptor_of
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop" / "catalog-info.yaml"
 

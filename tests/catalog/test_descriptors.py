@@ -36,7 +36,11 @@ def test_each_document_becomes_an_entity_with_its_source() -> None:
     entities, issues = parse_descriptors(TWO_DOCS, file="org.yaml")
     assert issues == []
     group, user = entities
-    assert (group.kind, group.metadata.name, group.metadata.namespace) == ("Group", "team-a", "default")
+    assert (group.kind, group.metadata.name, group.metadata.namespace) == (
+        "Group",
+        "team-a",
+        "default",
+    )
     assert group.metadata.labels == {"tier": "gold"}
     assert group.metadata.annotations == {"orgloop.dev/team-type": "platform"}
     assert group.metadata.links == [{"url": "https://example.com", "title": "Home"}]
@@ -82,10 +86,30 @@ ISSUE_CASES = [
     ("no-kind", "apiVersion: a/b\nmetadata: {name: x}\n", "kind", "is required"),
     ("no-name", "apiVersion: a/b\nkind: K\nmetadata: {}\n", "metadata.name", "is required"),
     ("spec-list", "apiVersion: a/b\nkind: K\nmetadata: {name: x}\nspec: []\n", "spec", "mapping"),
-    ("stray-field", "apiVersion: a/b\nkind: K\nmetadata: {name: x}\nowner: me\n", "owner", "unknown"),
-    ("label-int", "apiVersion: a/b\nkind: K\nmetadata: {name: x, labels: {a: 1}}\n", "metadata.labels.a", "string"),
-    ("tags-text", "apiVersion: a/b\nkind: K\nmetadata: {name: x, tags: java}\n", "metadata.tags", "list"),
-    ("link-no-url", "apiVersion: a/b\nkind: K\nmetadata: {name: x, links: [{title: t}]}\n", "metadata.links[0].url", "required"),
+    (
+        "stray-field",
+        "apiVersion: a/b\nkind: K\nmetadata: {name: x}\nowner: me\n",
+        "owner",
+        "unknown",
+    ),
+    (
+        "label-int",
+        "apiVersion: a/b\nkind: K\nmetadata: {name: x, labels: {a: 1}}\n",
+        "metadata.labels.a",
+        "string",
+    ),
+    (
+        "tags-text",
+        "apiVersion: a/b\nkind: K\nmetadata: {name: x, tags: java}\n",
+        "metadata.tags",
+        "list",
+    ),
+    (
+        "link-no-url",
+        "apiVersion: a/b\nkind: K\nmetadata: {name: x, links: [{title: t}]}\n",
+        "metadata.links[0].url",
+        "required",
+    ),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from orgloop.catalog.entities import Entity
 from orgloop.catalog.locations import load_paths
 from tests.conformance import suite
 
@@ -30,8 +31,8 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def names(loaded_entities: list[object]) -> list[str]:
-    return [e.metadata.name for e in loaded_entities]  # type: ignore[attr-defined]
+def names(entities: list[Entity]) -> list[str]:
+    return [e.metadata.name for e in entities]
 
 
 def test_targets_resolve_relative_to_the_location_file_recursively(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ INVERSES = {
     ("childOf", "parentOf"),
     ("memberOf", "hasMember"),
 }
-INVERSE = {a: b for a, b in INVERSES} | {b: a for a, b in INVERSES}
+INVERSE = dict(INVERSES) | {b: a for a, b in INVERSES}
 
 
 def expected_relations(folder: Path) -> set[tuple[str, str, str]]:

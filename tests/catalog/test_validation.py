@@ -14,7 +14,9 @@ from orgloop.catalog.validation import Mode, validate
 from tests.conformance import suite
 
 
-def doc(kind: str, name: str, spec: dict[str, Any] | None = None, **metadata: Any) -> dict[str, Any]:
+def doc(
+    kind: str, name: str, spec: dict[str, Any] | None = None, **metadata: Any
+) -> dict[str, Any]:
     document: dict[str, Any] = {
         "apiVersion": "backstage.io/v1alpha1",
         "kind": kind,
@@ -65,7 +67,7 @@ def test_a_valid_catalog_has_no_issues() -> None:
     assert problems(team(annotations=annotations), service()) == []
 
 
-REQUIRED = [
+REQUIRED: list[tuple[str, dict[str, Any]]] = [
     ("Component", {"type": "service", "lifecycle": "production", "owner": "team-a"}),
     ("API", {"type": "openapi", "lifecycle": "production", "owner": "team-a", "definition": "x"}),
     ("Resource", {"type": "database", "owner": "team-a"}),

@@ -2,22 +2,30 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
-import yaml
 
 from orgloop.catalog.client import CatalogClient, descriptor_payload
-from orgloop.catalog.entities import invalid_input
+from orgloop.catalog.descriptors import to_entity
+from orgloop.catalog.entities import Issue, Source, invalid_input
 from orgloop.catalog.locations import load_paths
-from orgloop.catalog.serialize import descriptor_of
 from orgloop.catalog.validate_cmd import run_validate
+from orgloop.catalog.writer import entity_to_dict as descriptor_of
+from orgloop.catalog.writer import write_catalog
 from orgloop.kernel.console import client, err, exits, out, print_json, render
 
 app = typer.Typer(
     help="The catalog: teams, people, services, APIs, systems and domains.", no_args_is_help=True
 )
+
+
+class Layout(StrEnum):
+    kind = "kind"
+    entity = "entity"
+
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Paths = Annotated[
@@ -88,17 +96,20 @@ def import_(
 @exits
 def export(
     directory: Annotated[Path, typer.Argument(help="Where to write the descriptor files.")],
+    layout: Annotated[
+        Layout, typer.Option(help="One file per kind (components.yaml, ...) or one per entity.")
+    ] = Layout.kind,
 ) -> None:
-    """Write the whole catalog as Backstage descriptor files, one per kind."""
-    descriptors = CatalogClient(client()).export()
-    by_kind: dict[str, list[dict[str, Any]]] = {}
-    for descriptor in descriptors:
-        by_kind.setdefault(descriptor["kind"].lower(), []).append(descriptor)
-    directory.mkdir(parents=True, exist_ok=True)
-    for kind, items in sorted(by_kind.items()):
-        path = directory / f"{kind}s.yaml"
-        path.write_text(yaml.safe_dump_all(items, sort_keys=False, allow_unicode=True))
-        out.print(f"wrote {len(items):4d} {kind} entities to {path}")
+    """Write the whole catalog as Backstage descriptor files (stable: same catalog, same bytes)."""
+    issues: list[Issue] = []
+    entities = [
+        entity
+        for index, raw in enumerate(CatalogClient(client()).export())
+        if (entity := to_entity(raw, Source("<server>", index), issues)) is not None
+    ]
+    for path in write_catalog(entities, directory, layout=layout.value):
+        out.print(f"wrote {path}")
+    out.print(f"{len(entities)} entities exported to {directory}")
 
 
 def _listing(collection: str, columns: list[str], help_text: str) -> None:

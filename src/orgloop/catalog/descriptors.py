@@ -160,7 +160,9 @@ class _Builder:
                 self.anchors[ev.anchor] = (value, 1)
         elif isinstance(ev, yaml.SequenceStartEvent | yaml.MappingStartEvent):
             if len(self.stack) >= MAX_DEPTH:
-                raise self.refuse(f"nesting deeper than {MAX_DEPTH} levels", line)
+                refused = self.refuse(f"nesting deeper than {MAX_DEPTH} levels", line)
+                refused.path = ""  # a path as deep as the limit helps nobody
+                raise refused
             self.count(1, line)
             container: Any = [] if isinstance(ev, yaml.SequenceStartEvent) else {}
             self.stack.append(_Open(container, ev.anchor))

@@ -19,8 +19,8 @@ from orgloop.catalog.models import (
     Relation,
 )
 from orgloop.catalog.relations import derive_relations
-from orgloop.catalog.serialize import descriptor_of
 from orgloop.catalog.validation import validate as validate_entities
+from orgloop.catalog.writer import entity_to_dict as descriptor_of
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.bus import EventBus
