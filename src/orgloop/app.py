@@ -8,10 +8,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from orgloop import __version__
 from orgloop.catalog import api as catalog_api
 from orgloop.catalog.service import CatalogService
+from orgloop.contracts import api as contracts_api
+from orgloop.contracts.service import ContractService
+from orgloop.flags import api as flags_api
+from orgloop.flags.service import FlagService
 from orgloop.kernel import api as kernel_api
 from orgloop.kernel import db as kernel_db
 from orgloop.kernel.audit import AuditLog
@@ -21,6 +26,8 @@ from orgloop.kernel.http import BodyLimit, install_authentication, install_error
 from orgloop.kernel.ids import IdFactory, RandomIds
 from orgloop.kernel.settings import Settings
 from orgloop.kernel.tokens import TokenService
+from orgloop.web import STATIC_DIR
+from orgloop.web import pages as web_pages
 
 
 @dataclass
@@ -35,11 +42,19 @@ class Services:
     audit: AuditLog = field(init=False)
     tokens: TokenService = field(init=False)
     catalog: CatalogService = field(init=False)
+    contracts: ContractService = field(init=False)
+    flags: FlagService = field(init=False)
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(db=self.db, clock=self.clock)
         self.tokens = TokenService(db=self.db, audit=self.audit, clock=self.clock, ids=self.ids)
         self.catalog = CatalogService(db=self.db, audit=self.audit, clock=self.clock, bus=self.bus)
+        self.contracts = ContractService(
+            db=self.db, audit=self.audit, clock=self.clock, bus=self.bus, catalog=self.catalog
+        )
+        self.flags = FlagService(
+            db=self.db, audit=self.audit, clock=self.clock, bus=self.bus, catalog=self.catalog
+        )
 
 
 def build_services(
@@ -74,5 +89,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         kernel_api.build_router(db=services.db, tokens=services.tokens, audit=services.audit)
     )
     app.include_router(catalog_api.build_router(catalog=services.catalog))
+    app.include_router(contracts_api.build_router(contracts=services.contracts))
+    app.include_router(
+        flags_api.build_router(
+            flags=services.flags, heartbeat_seconds=services.settings.sse_heartbeat_seconds
+        )
+    )
+    app.include_router(web_pages.build_router(catalog=services.catalog))
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
     return app

@@ -10,6 +10,7 @@ import typer
 from orgloop import __version__
 from orgloop.catalog import cli as catalog_cli
 from orgloop.contracts import cli as contracts_cli
+from orgloop.flags import cli as flags_cli
 from orgloop.kernel import cli as kernel_cli
 from orgloop.kernel.console import err, out
 
@@ -28,6 +29,11 @@ app.command("audit", rich_help_panel="Access")(kernel_cli.audit)
 app.add_typer(db_app, name="db", rich_help_panel="Server")
 app.add_typer(catalog_cli.app, name="catalog", rich_help_panel="Who owns what")
 app.add_typer(contracts_cli.app, name="contracts", rich_help_panel="Can it ship alone")
+app.add_typer(
+    contracts_cli.deployments_app, name="deployments", rich_help_panel="Can it ship alone"
+)
+app.command("can-i-deploy", rich_help_panel="Can it ship alone")(contracts_cli.can_i_deploy)
+app.add_typer(flags_cli.app, name="flags", rich_help_panel="Is it working")
 
 
 def _version(value: bool) -> None:

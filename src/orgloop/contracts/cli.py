@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+import yaml
 
 from orgloop.contracts import difftool
+from orgloop.contracts.client import ContractsClient
+from orgloop.contracts.openapi.model import Change
+from orgloop.kernel.console import client, err, exits, out, print_json, render
+from orgloop.kernel.errors import OrgloopError
 
 app = typer.Typer(
     help="API contracts: breaking-change detection between OpenAPI versions.", no_args_is_help=True
@@ -29,7 +35,9 @@ class Level(StrEnum):
 
 @app.command()
 def diff(
-    base: Annotated[Path, typer.Argument(help="The OpenAPI document consumers use today (YAML or JSON).")],
+    base: Annotated[
+        Path, typer.Argument(help="The OpenAPI document consumers use today (YAML or JSON).")
+    ],
     new: Annotated[Path, typer.Argument(help="The OpenAPI document you want to ship.")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
     fail_on: Annotated[
@@ -37,7 +45,9 @@ def diff(
     ] = Level.error,
     policy: Annotated[
         Path | None,
-        typer.Option("--policy", help="Policy file: per-rule levels, ignores with reasons, sunset days."),
+        typer.Option(
+            "--policy", help="Policy file: per-rule levels, ignores with reasons, sunset days."
+        ),
     ] = None,
 ) -> None:
     """Compare two OpenAPI documents and list what changed, breaking changes first. Offline.
@@ -53,8 +63,198 @@ def diff(
       orgloop contracts diff old.json new.json --format markdown --fail-on warning
     """
     text, code = difftool.run(
-        str(base), str(new), fmt=fmt.value, fail_on=fail_on.value,
+        str(base),
+        str(new),
+        fmt=fmt.value,
+        fail_on=fail_on.value,
         policy_path=str(policy) if policy else None,
     )
     typer.echo(text, nl=not text.endswith("\n"))
     raise typer.Exit(code)
+
+
+# -- the registry, consumer contracts, deployments and can-i-deploy (need a server) -----------
+
+Version = Annotated[str, typer.Option("--version", "-v", help="The service version (semver).")]
+Env = Annotated[str, typer.Option("--env", "-e", help="The environment, e.g. production.")]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _contracts() -> ContractsClient:
+    return ContractsClient(client())
+
+
+@app.command()
+@exits
+def publish(
+    service: str,
+    version: Version,
+    spec: Annotated[Path, typer.Argument(help="The OpenAPI document (YAML or JSON).")],
+    api: Annotated[str | None, typer.Option(help="The API's name in the catalog.")] = None,
+) -> None:
+    """Record the API document of a service version. A breaking change needs a major version.
+
+    Example: orgloop contracts publish orders --version 2.0.0 openapi.yaml
+    """
+    try:
+        result = _contracts().publish(service, version, spec.read_text(), api)
+    except OrgloopError as exc:
+        if exc.code == "semver_violation":
+            changes = [Change(**c) for c in exc.details.get("findings", [])]
+            err.print(difftool.render_text(changes), highlight=False, markup=False)
+        raise
+    out.print(f"recorded {service} {result['version']} (document {result['digest'][:12]})")
+
+
+@app.command()
+@exits
+def versions(service: str, as_json: JsonFlag = False) -> None:
+    """The recorded API versions of a service, oldest first."""
+    rows = _contracts().versions(service)
+    render(rows, ["version", "api", "digest", "created_at"], as_json=as_json)
+
+
+@app.command()
+@exits
+def changelog(
+    service: str,
+    base: str,
+    revision: str,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+) -> None:
+    """What changed between two recorded versions of a service's API, breaking changes first."""
+    log = _contracts().changelog(service, base, revision)
+    if fmt == Format.json:
+        print_json(log)
+        return
+    changes = [Change(**c) for c in log["changes"]]
+    typer.echo(difftool.render(changes, fmt.value))
+
+
+@app.command("publish-pact")
+@exits
+def publish_pact(
+    consumer: str,
+    version: Version,
+    file: Annotated[Path, typer.Argument(help="A Pact file (v2 to v4) or a light contract.")],
+    provider: Annotated[
+        str | None, typer.Option(help="The provider (default: the one the file names).")
+    ] = None,
+) -> None:
+    """Record what a consumer version needs of a provider: a Pact file or a light contract.
+
+    Example: orgloop contracts publish-pact checkout --version 3.1.0 pacts/checkout-orders.json
+    """
+    text = file.read_text()
+    kind, named = _contract_kind(text)
+    result = _contracts().publish_contract(consumer, version, provider or named, kind, text)
+    out.print(f"recorded the {kind} contract of {consumer} {version} on {result['provider']}")
+
+
+def _contract_kind(text: str) -> tuple[str, str]:
+    """("pact" | "light", the provider the file names)."""
+    data = yaml.safe_load(text)
+    if not isinstance(data, dict):
+        return "pact", ""
+    provider = data.get("provider")
+    if isinstance(provider, dict):
+        return "pact", str(provider.get("name", ""))
+    return "light", str(provider or "")
+
+
+deployments_app = typer.Typer(
+    help="What runs where: deployments and supported releases per environment.",
+    no_args_is_help=True,
+)
+
+
+def _deployment(action: str, service: str, version: str, env: str, said: str) -> None:
+    _contracts().deployment(service, action, version, env)
+    out.print(f"{service} {version} {said} {env}")
+
+
+@deployments_app.command()
+@exits
+def record(service: str, version: Version, env: Env) -> None:
+    """Record that VERSION now runs in ENV (it replaces the version that ran there)."""
+    _deployment("deployments", service, version, env, "deployed to")
+
+
+@deployments_app.command("record-release")
+@exits
+def record_release(service: str, version: Version, env: Env) -> None:
+    """Record a supported release: it counts for can-i-deploy until its support ends."""
+    _deployment("releases", service, version, env, "supported in")
+
+
+@deployments_app.command("support-ended")
+@exits
+def support_ended(service: str, version: Version, env: Env) -> None:
+    """End the support of a release."""
+    _deployment("releases/end", service, version, env, "no longer supported in")
+
+
+@deployments_app.command()
+@exits
+def undeploy(service: str, version: Version, env: Env) -> None:
+    """Record that the service no longer runs in ENV."""
+    _deployment("deployments/end", service, version, env, "undeployed from")
+
+
+@deployments_app.command("list")
+@exits
+def list_deployments(
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The what-runs-where matrix."""
+    rows = _contracts().deployments(env)
+    render(rows, ["environment", "service", "version", "kind", "team"], as_json=as_json)
+
+
+@exits
+def can_i_deploy(
+    service: str,
+    version: Version,
+    to: Annotated[str, typer.Option("--to", help="The environment to deploy to.")],
+    as_json: JsonFlag = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Always exit 0.")] = False,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Leave this service out (repeatable).")
+    ] = None,
+    retry_while_unknown: Annotated[
+        int, typer.Option(help="Ask again up to N times while the answer is unknown.")
+    ] = 0,
+    retry_interval: Annotated[float, typer.Option(help="Seconds between retries.")] = 10.0,
+) -> None:
+    """Can SERVICE VERSION go to the environment? Exit 0 yes, 1 no or unknown.
+
+    Checked against every version deployed or supported there: the providers it needs keep its
+    contracts, and it breaks no consumer. Each reason names the service, version, team and the
+    operation or field.
+
+    Example (in CI): orgloop can-i-deploy orders --version 2.0.0 --to production
+    """
+    contracts = _contracts()
+    verdict = contracts.can_i_deploy(service, version, to, ignore or [])
+    for _ in range(retry_while_unknown):
+        if verdict["deployable"] is not None:
+            break
+        time.sleep(retry_interval)
+        verdict = contracts.can_i_deploy(service, version, to, ignore or [])
+    _print_verdict(verdict, as_json=as_json)
+    raise typer.Exit(0 if dry_run or verdict["deployable"] is True else 1)
+
+
+def _print_verdict(verdict: dict[str, Any], *, as_json: bool) -> None:
+    if as_json:
+        print_json({"deployable": verdict["deployable"], "reasons": verdict["reasons"]})
+        return
+    answer = {True: "[green]yes[/green]", False: "[red]no[/red]", None: "[yellow]unknown[/yellow]"}
+    out.print(
+        f"can-i-deploy {verdict['service']} {verdict['version']} to {verdict['environment']}: "
+        f"{answer[verdict['deployable']]}"
+    )
+    for r in verdict["reasons"]:
+        who = f"{r['service']} {r['version'] or ''} (team {r['team'] or '?'})"
+        out.print(f"  [{r['kind']}] {who}: {r['detail']}", highlight=False)

@@ -13,6 +13,7 @@ from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from orgloop.kernel.client import ApiClient
@@ -88,12 +89,12 @@ def exits(func: Callable[P, R]) -> Callable[P, R]:
 
 
 def fail(exc: OrgloopError) -> NoReturn:
-    err.print(f"[red]error[/red] [{exc.code}] {exc.message}", highlight=False)
+    err.print(f"[red]error[/red] {escape(f'[{exc.code}] {exc.message}')}", highlight=False)
     for item in exc.details.get("errors", [])[:50]:
         if isinstance(item, dict):
             where = ":".join(
                 str(item[k]) for k in ("file", "document", "path") if item.get(k) is not None
             )
-            err.print(f"  {where}: {item.get('message', '')}", highlight=False)
+            err.print(escape(f"  {where}: {item.get('message', '')}"), highlight=False)
     code = 2 if exc.code in _INPUT_ERRORS else 1
     raise typer.Exit(code)

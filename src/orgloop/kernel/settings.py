@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8080
     max_request_bytes: int = Field(default=16 * 1024 * 1024, description="Larger bodies get 413.")
+    sse_heartbeat_seconds: float = Field(
+        default=15.0,
+        gt=0,
+        description="Comment lines on idle SDK streams keep proxies from closing them.",
+    )
     public_url: str | None = Field(default=None, description="URL printed for people to open.")
 
     def resolved_database_url(self) -> str:

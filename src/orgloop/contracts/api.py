@@ -1,0 +1,107 @@
+"""The contracts slice's REST resources (thin: parse, call the service, return its models)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from orgloop.contracts.models import (
+    ApiVersion,
+    ApiVersionCreate,
+    CanIDeploy,
+    Changelog,
+    ConsumerContract,
+    ContractCreate,
+    Deployment,
+    DeploymentCreate,
+    Verification,
+    VerificationCreate,
+)
+from orgloop.contracts.service import ContractService
+from orgloop.kernel.http import Caller
+
+
+def build_router(*, contracts: ContractService) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["contracts"])
+
+    @router.post("/services/{service}/api-versions", status_code=201)
+    def publish_api_version(service: str, body: ApiVersionCreate, caller: Caller) -> ApiVersion:
+        """Record the API document of a service version; breaking changes need a major bump."""
+        return contracts.publish_api_version(service, body, actor=caller)
+
+    @router.get("/services/{service}/api-versions")
+    def list_api_versions(service: str, caller: Caller) -> list[ApiVersion]:
+        caller.require_read()
+        return contracts.list_api_versions(service)
+
+    @router.get("/services/{service}/api-versions/{base}/changelog/{revision}")
+    def changelog(service: str, base: str, revision: str, caller: Caller) -> Changelog:
+        """The diff findings between two recorded versions."""
+        caller.require_read()
+        return contracts.changelog(service, base, revision)
+
+    @router.post("/services/{consumer}/contracts", status_code=201)
+    def publish_contract(consumer: str, body: ContractCreate, caller: Caller) -> ConsumerContract:
+        """Record a consumer version's Pact file (v2, v3, v4) or light contract on a provider."""
+        return contracts.publish_contract(consumer, body, actor=caller)
+
+    @router.get("/contracts")
+    def list_contracts(
+        caller: Caller, consumer: str | None = None, provider: str | None = None
+    ) -> list[ConsumerContract]:
+        caller.require_read()
+        return contracts.list_contracts(consumer=consumer, provider=provider)
+
+    @router.post("/services/{provider}/verifications", status_code=201)
+    def record_verification(
+        provider: str, body: VerificationCreate, caller: Caller
+    ) -> Verification:
+        """A Pact provider verifier's result."""
+        return contracts.record_verification(provider, body, actor=caller)
+
+    _deployment_routes(router, contracts)
+    return router
+
+
+def _deployment_routes(router: APIRouter, contracts: ContractService) -> None:
+    @router.post("/services/{service}/deployments", status_code=201)
+    def record_deployment(service: str, body: DeploymentCreate, caller: Caller) -> Deployment:
+        """Replaces the version of the service deployed in the environment."""
+        return contracts.record_deployment(service, body, actor=caller)
+
+    @router.post("/services/{service}/deployments/end", status_code=204)
+    def undeploy(service: str, body: DeploymentCreate, caller: Caller) -> None:
+        contracts.undeploy(service, body, actor=caller)
+
+    @router.post("/services/{service}/releases", status_code=201)
+    def record_release(service: str, body: DeploymentCreate, caller: Caller) -> Deployment:
+        """A supported release: considered until its support ends."""
+        return contracts.record_release(service, body, actor=caller)
+
+    @router.post("/services/{service}/releases/end", status_code=204)
+    def end_support(service: str, body: DeploymentCreate, caller: Caller) -> None:
+        contracts.end_support(service, body, actor=caller)
+
+    @router.get("/deployments")
+    def all_deployments(caller: Caller) -> list[Deployment]:
+        """What runs where, in every environment."""
+        caller.require_read()
+        return contracts.deployments()
+
+    @router.get("/environments/{environment}/deployments")
+    def environment_deployments(environment: str, caller: Caller) -> list[Deployment]:
+        caller.require_read()
+        return contracts.deployments(environment)
+
+    @router.get("/can-i-deploy")
+    def can_i_deploy(
+        caller: Caller,
+        service: str,
+        version: str,
+        environment: str,
+        ignore: Annotated[list[str] | None, Query(description="Services to leave out.")] = None,
+    ) -> CanIDeploy:
+        """Yes (true), no (false) or unknown (null), with a reason for each problem."""
+        caller.require_read()
+        return contracts.can_i_deploy(service, version, environment, ignore=ignore or ())

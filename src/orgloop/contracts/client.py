@@ -1,0 +1,51 @@
+"""The contracts slice's side of the HTTP API, for the CLI and CI scripts (no server code)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from orgloop.kernel.client import ApiClient
+
+
+class ContractsClient:
+    def __init__(self, api: ApiClient) -> None:
+        self._api = api
+
+    def publish(self, service: str, version: str, document: str, api: str | None) -> Any:
+        body = {"version": version, "document": document, "api": api}
+        return self._api.post(f"/api/v1/services/{service}/api-versions", body)
+
+    def versions(self, service: str) -> Any:
+        return self._api.get(f"/api/v1/services/{service}/api-versions")
+
+    def changelog(self, service: str, base: str, revision: str) -> Any:
+        return self._api.get(f"/api/v1/services/{service}/api-versions/{base}/changelog/{revision}")
+
+    def publish_contract(
+        self, consumer: str, version: str, provider: str, kind: str, content: str
+    ) -> Any:
+        body = {"consumer_version": version, "provider": provider, "kind": kind, "content": content}
+        return self._api.post(f"/api/v1/services/{consumer}/contracts", body)
+
+    def deployment(self, service: str, action: str, version: str, environment: str) -> Any:
+        """``action``: deployments, deployments/end, releases or releases/end."""
+        body = {"version": version, "environment": environment}
+        return self._api.post(f"/api/v1/services/{service}/{action}", body)
+
+    def deployments(self, environment: str | None) -> Any:
+        if environment:
+            return self._api.get(f"/api/v1/environments/{environment}/deployments")
+        return self._api.get("/api/v1/deployments")
+
+    def can_i_deploy(
+        self, service: str, version: str, environment: str, ignore: list[str]
+    ) -> dict[str, Any]:
+        result: dict[str, Any] = self._api.request(
+            "GET",
+            "/api/v1/can-i-deploy",
+            params={
+                "service": service, "version": version, "environment": environment,
+                "ignore": ignore,
+            },
+        )  # fmt: skip
+        return result

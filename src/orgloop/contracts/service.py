@@ -1,0 +1,407 @@
+"""The contracts slice's public interface: the API version registry, consumer contracts,
+verification results, deployments and releases, and can-i-deploy."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any
+
+import yaml
+from sqlalchemy.orm import Session
+
+from orgloop.catalog.service import CatalogService
+from orgloop.contracts import compat, store
+from orgloop.contracts.models import (
+    ApiVersion,
+    ApiVersionCreate,
+    CanIDeploy,
+    Changelog,
+    ConsumerContract,
+    ContractCreate,
+    Deployment,
+    DeploymentCreate,
+    Finding,
+    Reason,
+    Verification,
+    VerificationCreate,
+)
+from orgloop.contracts.openapi.loader import _Loader, parse_document
+from orgloop.contracts.openapi.model import LEVEL_RANK, LEVELS
+from orgloop.contracts.pact.light import parse_light
+from orgloop.contracts.pact.model import parse_pact
+from orgloop.contracts.semver import SemVer, is_major_bump, parse_semver
+from orgloop.kernel.audit import AuditLog
+from orgloop.kernel.auth import Principal
+from orgloop.kernel.bus import EventBus
+from orgloop.kernel.clock import Clock
+from orgloop.kernel.db import Database
+from orgloop.kernel.errors import Conflict, InvalidInput, NotFound, OrgloopError
+
+_CACHE_LIMIT = 4096
+
+
+class ContractService:
+    def __init__(
+        self, *, db: Database, audit: AuditLog, clock: Clock, bus: EventBus, catalog: CatalogService
+    ) -> None:
+        self._db = db
+        self._audit = audit
+        self._clock = clock
+        self._bus = bus
+        self._catalog = catalog
+        # Documents are immutable (keyed by content hash), so caching them is always safe.
+        self._documents: dict[str, Any] = {}
+
+    # -- API version registry ----------------------------------------------------------------
+
+    def publish_api_version(
+        self, service: str, body: ApiVersionCreate, *, actor: Principal
+    ) -> ApiVersion:
+        """Record a version's API document; a breaking change needs a major version bump."""
+        owner = self._owner(service)
+        actor.require_write(owner=owner, what=f"the API versions of {service}")
+        new = parse_semver(body.version)
+        document = _load_openapi(body.document)
+        with self._db.transaction() as session:
+            rows = store.api_versions(session, service)
+            same = next((r for r in rows if r.version == body.version), None)
+            if same is not None:
+                if same.digest == store.digest_of(document):
+                    return _api_version(same)
+                raise Conflict(
+                    f"{service} {body.version} is already recorded with another document; "
+                    "versions are immutable, publish a new one",
+                    details={"service": service, "version": body.version},
+                )
+            self._check_semver(session, service, new, body.version, rows, document)
+            row = store.ApiVersionRow(
+                service=service,
+                api=body.api,
+                version=body.version,
+                digest=store.put_document(session, document),
+                created_at=self._clock.now(),
+            )
+            store.add(session, row)
+            result = _api_version(row)
+            self._audit.record(
+                session, actor=actor, action="contracts.api_version.publish", kind="api_version",
+                ref=f"{service}@{body.version}", before=None, after=result.model_dump(mode="json"),
+            )  # fmt: skip
+        return result
+
+    def _check_semver(
+        self,
+        session: Session,
+        service: str,
+        new: SemVer,
+        version: str,
+        rows: list[store.ApiVersionRow],
+        document: dict[str, Any],
+    ) -> None:
+        lower = [(parse_semver(r.version), r) for r in rows if parse_semver(r.version) < new]
+        if not lower:
+            return
+        base_semver, base = max(lower, key=lambda pair: pair[0])
+        if is_major_bump(base_semver, new):
+            return
+        changes = compat.api_diff(self._document(session, base.digest), document)
+        breaking = [c.to_dict() for c in changes if c.level == "error"]
+        if breaking:
+            raise OrgloopError(
+                f"{service} {version} has {len(breaking)} breaking change(s) since {base.version} "
+                "but is not a new major version",
+                code="semver_violation",
+                status=422,
+                details={"base": base.version, "version": version, "findings": breaking},
+            )
+
+    def list_api_versions(self, service: str) -> list[ApiVersion]:
+        with self._db.reading() as session:
+            rows = store.api_versions(session, service)
+        rows.sort(key=lambda r: parse_semver(r.version))
+        return [_api_version(r) for r in rows]
+
+    def changelog(self, service: str, from_version: str, to_version: str) -> Changelog:
+        """What changed between two recorded versions, breaking changes first."""
+        with self._db.reading() as session:
+            rows = {r.version: r for r in store.api_versions(session, service)}
+            for version in (from_version, to_version):
+                if version not in rows:
+                    raise NotFound(f"no API version {version} of {service} is recorded")
+            base = self._document(session, rows[from_version].digest)
+            revision = self._document(session, rows[to_version].digest)
+        changes = compat.api_diff(base, revision)
+        changes.sort(key=lambda c: (-LEVEL_RANK[c.level], c.operation, c.path, c.id))
+        summary = dict.fromkeys(LEVELS, 0)
+        for change in changes:
+            summary[change.level] += 1
+        return Changelog(
+            service=service,
+            from_version=from_version,
+            to_version=to_version,
+            changes=[Finding(**c.to_dict()) for c in changes],
+            summary=summary,
+        )
+
+    # -- consumer contracts and verification results -----------------------------------------
+
+    def publish_contract(
+        self, consumer: str, body: ContractCreate, *, actor: Principal
+    ) -> ConsumerContract:
+        """Record what one consumer version needs of one provider (a Pact or a light contract)."""
+        owner = self._owner(consumer)
+        actor.require_write(owner=owner, what=f"the contracts of {consumer}")
+        self._owner(body.provider)
+        content, unsupported = _load_contract(body.kind, body.content)
+        with self._db.transaction() as session:
+            digest = store.put_document(session, content)
+            row = store.get_contract(session, consumer, body.consumer_version, body.provider)
+            before = _contract(row).model_dump(mode="json") if row else None
+            if row is None:
+                row = store.ContractRow(
+                    consumer=consumer, consumer_version=body.consumer_version,
+                    provider=body.provider, kind=body.kind, digest=digest,
+                    created_at=self._clock.now(),
+                )  # fmt: skip
+                store.add(session, row)
+            else:
+                row.kind, row.digest = body.kind, digest
+            result = _contract(row, unsupported)
+            self._audit.record(
+                session, actor=actor, action="contracts.contract.publish", kind="contract",
+                ref=f"{consumer}@{body.consumer_version}->{body.provider}", before=before,
+                after=result.model_dump(mode="json"),
+            )  # fmt: skip
+        return result
+
+    def list_contracts(
+        self, *, consumer: str | None = None, provider: str | None = None
+    ) -> list[ConsumerContract]:
+        with self._db.reading() as session:
+            return [
+                _contract(r)
+                for r in store.list_contracts(session, consumer=consumer, provider=provider)
+            ]
+
+    def record_verification(
+        self, provider: str, body: VerificationCreate, *, actor: Principal
+    ) -> Verification:
+        """A Pact provider verifier's result for one provider version and consumer version."""
+        owner = self._owner(provider)
+        actor.require_write(owner=owner, what=f"the verification results of {provider}")
+        self._owner(body.consumer)
+        with self._db.transaction() as session:
+            row = store.VerificationRow(
+                provider=provider, created_at=self._clock.now(), **body.model_dump()
+            )
+            store.add(session, row)
+            result = Verification(provider=provider, created_at=row.created_at, **body.model_dump())
+            self._audit.record(
+                session, actor=actor, action="contracts.verification.record", kind="verification",
+                ref=f"{provider}@{body.provider_version}<-{body.consumer}@{body.consumer_version}",
+                before=None, after=result.model_dump(mode="json"),
+            )  # fmt: skip
+        return result
+
+    # -- deployments and releases ------------------------------------------------------------
+
+    def record_deployment(
+        self, service: str, body: DeploymentCreate, *, actor: Principal
+    ) -> Deployment:
+        """``service`` now runs ``version`` in the environment, replacing what ran there."""
+        return self._change(service, body, kind="deployment", end_kind="deployment", actor=actor)
+
+    def record_release(
+        self, service: str, body: DeploymentCreate, *, actor: Principal
+    ) -> Deployment:
+        """A supported release: considered by can-i-deploy until its support ends."""
+        return self._change(service, body, kind="release", end_kind=None, actor=actor)
+
+    def end_support(self, service: str, body: DeploymentCreate, *, actor: Principal) -> None:
+        self._change(service, body, kind=None, end_kind="release", actor=actor)
+
+    def undeploy(self, service: str, body: DeploymentCreate, *, actor: Principal) -> None:
+        self._change(service, body, kind=None, end_kind="deployment", actor=actor)
+
+    def _change(
+        self, service: str, body: DeploymentCreate, *, kind: str | None, end_kind: str | None,
+        actor: Principal,
+    ) -> Deployment:  # fmt: skip
+        owner = self._owner(service)
+        actor.require_write(owner=owner, what=f"the deployments of {service}")
+        parse_semver(body.version)
+        now = self._clock.now()
+        with self._db.transaction() as session:
+            ended = []
+            for row in store.active_of(session, service, body.environment, end_kind or ""):
+                # A release ends by version; a deployment is replaced whatever its version.
+                if end_kind == "release" and row.version != body.version:
+                    continue
+                if kind == "release" and row.version != body.version:
+                    continue
+                row.active, row.ended_at = False, now
+                ended.append(_deployment(row, owner).model_dump(mode="json"))
+            if kind is None and not ended:
+                noun = "supported release" if end_kind == "release" else "deployment"
+                raise NotFound(f"no {noun} of {service} {body.version} in {body.environment}")
+            result = Deployment(
+                service=service, environment=body.environment, version=body.version,
+                kind=kind or end_kind, team=_short(owner), started_at=now,
+            )  # fmt: skip
+            if kind is not None:
+                store.add(session, store.DeploymentRow(
+                    service=service, environment=body.environment, version=body.version,
+                    kind=kind, active=True, started_at=now, ended_at=None,
+                ))  # fmt: skip
+            action = {"deployment": "deploy", "release": "release"}.get(kind or "", "end")
+            self._audit.record(
+                session, actor=actor, action=f"contracts.deployment.{action}", kind="deployment",
+                ref=f"{service}@{body.environment}", before=ended or None,
+                after=result.model_dump(mode="json") if kind else None,
+            )  # fmt: skip
+        return result
+
+    def deployments(self, environment: str | None = None) -> list[Deployment]:
+        """What runs, or is supported, where: one row per service version and environment."""
+        with self._db.reading() as session:
+            rows = store.current(session, environment)
+        owners = {s: self._catalog.owner_of(s) for s in {r.service for r in rows}}
+        return [_deployment(r, owners[r.service]) for r in rows]
+
+    # -- can-i-deploy ------------------------------------------------------------------------
+
+    def can_i_deploy(
+        self, service: str, version: str, environment: str, *, ignore: Iterable[str] = ()
+    ) -> CanIDeploy:
+        """Yes, no or unknown, against every version deployed or supported in the environment."""
+        parse_semver(version)
+        facts = self._facts(service, version, environment, frozenset(ignore))
+        verdict, reasons = compat.judge(facts)
+        return CanIDeploy(
+            service=service, version=version, environment=environment, deployable=verdict,
+            reasons=[Reason(**r.to_dict()) for r in reasons],
+        )  # fmt: skip
+
+    def _facts(
+        self, service: str, version: str, environment: str, ignore: frozenset[str]
+    ) -> compat.Facts:
+        with self._db.reading() as session:
+            current = store.running(session, environment)
+            others = [(s, v) for s, v in current if s != service]
+            own = store.contracts_of_consumer(session, service, version)
+            theirs = store.contracts_on_provider(session, service, set(others))
+            needed = {c.provider for c in own}
+            wanted = {(s, v) for s, v in current if s in needed or s == service}
+            versions = store.api_versions_of(session, wanted | {(service, version)})
+            documents = self._load_documents(
+                session, [v.digest for v in versions] + [c.digest for c in [*own, *theirs]]
+            )
+            verified = {
+                (r.provider, r.provider_version, r.consumer, r.consumer_version): r.success
+                for r in store.verifications_touching(session, service, version)
+            }
+        by_pair = {(v.service, v.version): documents[v.digest] for v in versions}
+        teams = self._teams({s for s, _ in others} & (needed | {c.consumer for c in theirs}))
+        return compat.Facts(
+            service=service, version=version, document=by_pair.get((service, version)),
+            known=(service, version) in by_pair or bool(own),
+            running=tuple(compat.Running(s, v, teams.get(s)) for s, v in current),
+            own_contracts=tuple(_fact(c, documents) for c in own),
+            consumer_contracts=tuple(_fact(c, documents) for c in theirs),
+            documents={k: v for k, v in by_pair.items() if k != (service, version)},
+            verified=verified, ignore=ignore,
+        )  # fmt: skip
+
+    def _teams(self, services: Iterable[str]) -> dict[str, str | None]:
+        return {s: _short(self._catalog.owner_of(s)) for s in services}
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _owner(self, service: str) -> str:
+        owner = self._catalog.owner_of(service)
+        if owner is None:
+            raise NotFound(f"no service {service!r} in the catalog", details={"service": service})
+        return owner
+
+    def _document(self, session: Session, digest: str) -> Any:
+        return self._load_documents(session, [digest])[digest]
+
+    def _load_documents(self, session: Session, digests: Iterable[str]) -> dict[str, Any]:
+        wanted = set(digests)
+        missing = wanted - self._documents.keys()
+        if missing:
+            if len(self._documents) > _CACHE_LIMIT:
+                self._documents.clear()
+            self._documents.update(store.get_documents(session, missing))
+        return {d: self._documents[d] for d in wanted if d in self._documents}
+
+
+def _load_openapi(raw: dict[str, Any] | str) -> dict[str, Any]:
+    data = raw if isinstance(raw, dict) else _parse_text(raw, "document")
+    parse_document(data, source="document")
+    assert isinstance(data, dict)
+    return data
+
+
+def _parse_text(text: str, path: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    try:
+        return yaml.load(text, Loader=_Loader)  # a safe loader, without timestamps
+    except yaml.YAMLError as exc:
+        raise InvalidInput.at(path, f"is neither JSON nor YAML: {exc}") from None
+
+
+def _load_contract(kind: str, raw: dict[str, Any] | str) -> tuple[Any, list[dict[str, str]]]:
+    """The contract as stored (a mapping) and the Pact interactions that will not be checked."""
+    content = raw if isinstance(raw, dict) else _parse_text(raw, "content")
+    try:
+        if kind == "light":
+            parse_light(content if isinstance(content, dict) else raw)
+            return content, []
+        pact = parse_pact(content if isinstance(content, dict) else raw)
+    except InvalidInput as exc:
+        for item in exc.details.get("errors", []):
+            item["path"] = f"content{str(item.get('path', '$'))[1:]}"
+        raise
+    return content, list(pact.unsupported)
+
+
+def _api_version(row: store.ApiVersionRow) -> ApiVersion:
+    return ApiVersion(
+        service=row.service, version=row.version, api=row.api, digest=row.digest,
+        created_at=row.created_at,
+    )  # fmt: skip
+
+
+def _contract(
+    row: store.ContractRow, unsupported: list[dict[str, str]] | None = None
+) -> ConsumerContract:
+    return ConsumerContract(
+        consumer=row.consumer, consumer_version=row.consumer_version, provider=row.provider,
+        kind=row.kind, digest=row.digest, created_at=row.created_at,
+        unsupported=unsupported or [],
+    )  # fmt: skip
+
+
+def _fact(row: store.ContractRow, documents: dict[str, Any]) -> compat.Contract:
+    return compat.Contract(
+        row.consumer, row.consumer_version, row.provider, row.kind, documents[row.digest]
+    )
+
+
+def _deployment(row: store.DeploymentRow, owner: str | None) -> Deployment:
+    return Deployment(
+        service=row.service, environment=row.environment, version=row.version,
+        kind=row.kind, team=_short(owner), started_at=row.started_at,
+    )  # fmt: skip
+
+
+def _short(owner: str | None) -> str | None:
+    """``group:default/checkout`` -> ``checkout``: how people name their team."""
+    if owner is None:
+        return None
+    return owner.split(":", 1)[-1].removeprefix("default/")

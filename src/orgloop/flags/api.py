@@ -1,0 +1,153 @@
+"""The flags REST resources and the SDK endpoints (thin: parse, call the service, return)."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Response
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from orgloop.flags.models import (
+    EnvironmentConfig,
+    ExplainRequest,
+    Explanation,
+    Flag,
+    FlagCreate,
+    FlagPage,
+    FlagUpdate,
+)
+from orgloop.flags.service import FlagService
+from orgloop.flags.stream import HEARTBEAT_SECONDS, Broadcaster, ruleset_events
+from orgloop.kernel.auth import Principal
+from orgloop.kernel.errors import Forbidden, InvalidInput
+from orgloop.kernel.http import Caller
+from orgloop.kernel.models import AuditEntry, Page
+
+Env = Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")]
+
+
+def build_router(*, flags: FlagService, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["flags"])
+    _flag_routes(router, flags)
+    _environment_routes(router, flags)
+    _sdk_routes(router, flags, heartbeat_seconds)
+    return router
+
+
+def _flag_routes(router: APIRouter, flags: FlagService) -> None:
+    @router.post("/flags", status_code=201)
+    def create_flag(body: FlagCreate, caller: Caller) -> Flag:
+        return flags.create_flag(body, actor=caller)
+
+    @router.get("/flags")
+    def list_flags(
+        caller: Caller,
+        owner: str | None = None,
+        tag: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> FlagPage:
+        caller.require_read()
+        return flags.list_flags(owner=owner, tag=tag, limit=limit, offset=offset)
+
+    @router.get("/flags/{key}")
+    def get_flag(key: str, caller: Caller) -> Flag:
+        caller.require_read()
+        return flags.get_flag(key)
+
+    @router.patch("/flags/{key}")
+    def update_flag(key: str, body: FlagUpdate, caller: Caller) -> Flag:
+        return flags.update_flag(key, body, actor=caller)
+
+    @router.delete("/flags/{key}", status_code=204)
+    def delete_flag(key: str, caller: Caller) -> None:
+        flags.delete_flag(key, actor=caller)
+
+    @router.get("/flags/{key}/history")
+    def history(
+        key: str, caller: Caller, limit: Annotated[int, Query(ge=1, le=500)] = 50
+    ) -> Page[AuditEntry]:
+        """Every change to the flag, newest first, from the audit log."""
+        return flags.history(key, actor=caller, limit=limit)
+
+    @router.post("/flags/{key}/explain")
+    def explain(key: str, body: ExplainRequest, caller: Caller) -> Explanation:
+        """Which rule a unit with these attributes matches in an environment, and why."""
+        caller.require_read()
+        return flags.explain(key, environment=body.environment, attributes=body.attributes)
+
+
+def _environment_routes(router: APIRouter, flags: FlagService) -> None:
+    @router.put("/flags/{key}/environments/{env}")
+    def set_environment(key: str, env: str, body: EnvironmentConfig, caller: Caller) -> Flag:
+        """Replace the flag's on/off state and ordered rules in one environment."""
+        return flags.set_environment(key, _env(env), body, actor=caller)
+
+    @router.post("/flags/{key}/environments/{env}/toggle")
+    def toggle(key: str, env: str, on: bool, caller: Caller) -> Flag:
+        return flags.toggle(key, _env(env), on=on, actor=caller)
+
+    @router.post("/flags/{key}/kill")
+    def kill(key: str, env: Env, caller: Caller) -> Flag:
+        """The kill switch: turn the flag off in ``env`` now (rules are kept)."""
+        return flags.kill(key, env, actor=caller)
+
+
+def _sdk_routes(router: APIRouter, flags: FlagService, heartbeat: float) -> None:
+    broadcaster = Broadcaster()
+    flags.on_change(broadcaster.on_flags_changed)
+
+    @router.get("/sdk/ruleset", tags=["sdk"])
+    def ruleset(
+        caller: Caller,
+        environment: Env | None = None,
+        if_none_match: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        """The compiled ruleset of the SDK key's environment; ``If-None-Match`` gives 304."""
+        payload, etag = flags.ruleset(_sdk_environment(caller, environment))
+        headers = {"ETag": etag, "Cache-Control": "no-cache"}
+        if if_none_match is not None and _matches(if_none_match, etag):
+            return Response(status_code=304, headers=headers)
+        body = json.dumps(payload, separators=(",", ":"))
+        return Response(body, media_type="application/json", headers=headers)
+
+    @router.get("/sdk/stream", tags=["sdk"])
+    async def stream(caller: Caller, environment: Env | None = None) -> StreamingResponse:
+        """Server-sent events: ``event: ruleset`` with the new ETag after each change."""
+        env = _sdk_environment(caller, environment)
+
+        async def current() -> str:
+            return (await run_in_threadpool(flags.ruleset, env))[1]
+
+        events = ruleset_events(broadcaster, env, current, heartbeat=heartbeat)
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(events, media_type="text/event-stream", headers=headers)
+
+
+def _env(env: str) -> str:
+    if (
+        not env
+        or len(env) > 100
+        or not env.replace("-", "").replace("_", "").replace(".", "").isalnum()
+    ):
+        raise InvalidInput.at("env", "an environment name is letters, digits, '-', '_' or '.'")
+    return env
+
+
+def _sdk_environment(caller: Principal, environment: str | None) -> str:
+    """An SDK key reads its own environment; other readers name one with ``?environment=``."""
+    if caller.role == "sdk":
+        if environment is not None and environment != caller.environment:
+            raise Forbidden(f"this SDK key is for environment {caller.environment!r}")
+        return caller.environment or ""
+    caller.require_read()
+    if environment is None:
+        raise InvalidInput.at("environment", "name the environment: ?environment=production")
+    return environment
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    tags = [t.strip() for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags

@@ -1,0 +1,87 @@
+"""Wire models of the flags API: flags, their per-environment configuration, explanations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orgloop.kernel.models import Page
+
+FlagType = Literal["boolean", "string", "number", "json"]
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+ENV_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+
+
+class EnvironmentConfig(BaseModel):
+    """A flag in one environment: on or off, and its ordered rules (the engine's rule format)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = False
+    rules: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class FlagCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(pattern=KEY_PATTERN, description="Unique; what the SDK asks for.")
+    type: FlagType = "boolean"
+    default_value: Any = None
+    owner: str = Field(min_length=1, max_length=400, description="The owning team's ref.")
+    tags: list[str] = Field(default_factory=list)
+    description: str = Field(default="", max_length=2000)
+    environments: dict[str, EnvironmentConfig] = Field(default_factory=dict)
+
+
+class FlagUpdate(BaseModel):
+    """Only the fields sent change; the type of a flag never changes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    default_value: Any = None
+    owner: str | None = Field(default=None, min_length=1, max_length=400)
+    tags: list[str] | None = None
+    description: str | None = Field(default=None, max_length=2000)
+
+
+class Flag(BaseModel):
+    key: str
+    type: FlagType
+    default_value: Any
+    owner: str
+    tags: list[str]
+    description: str
+    environments: dict[str, EnvironmentConfig]
+    created_at: datetime
+    updated_at: datetime
+
+
+FlagPage = Page[Flag]
+
+
+class ExplainRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    environment: str = Field(pattern=ENV_PATTERN)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class Explanation(BaseModel):
+    """The engine's result for one unit, with each step it took in words."""
+
+    flag: str
+    environment: str
+    value: Any
+    on: bool
+    source: str
+    rule_id: str
+    experiment_key: str | None
+    variation_id: int | None
+    variation_key: str | None
+    in_experiment: bool
+    hash_attribute: str | None
+    hash_value: Any
+    bucket: float | None
+    explanation: list[str]

@@ -1,0 +1,85 @@
+"""The flags slice's only SQL: one row per flag, its environments kept as one JSON document."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from orgloop.flags.models import EnvironmentConfig, Flag
+from orgloop.kernel.db import Base
+
+
+class _FlagRow(Base):
+    __tablename__ = "flags"
+
+    key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    type: Mapped[str] = mapped_column(sa.String(20))
+    default_value: Mapped[Any | None] = mapped_column(sa.JSON)
+    owner: Mapped[str] = mapped_column(sa.String(400), index=True)
+    tags: Mapped[list[Any]] = mapped_column(sa.JSON)
+    description: Mapped[str] = mapped_column(sa.Text)
+    environments: Mapped[dict[str, Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+def to_model(row: _FlagRow) -> Flag:
+    return Flag(
+        key=row.key,
+        type=row.type,
+        default_value=row.default_value,
+        owner=row.owner,
+        tags=list(row.tags),
+        description=row.description,
+        environments={k: EnvironmentConfig(**v) for k, v in sorted(row.environments.items())},
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def get(session: Session, key: str, *, for_update: bool = False) -> _FlagRow | None:
+    query = sa.select(_FlagRow).where(_FlagRow.key == key)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def add(session: Session, flag: Flag) -> None:
+    session.add(
+        _FlagRow(
+            key=flag.key,
+            type=flag.type,
+            default_value=flag.default_value,
+            owner=flag.owner,
+            tags=flag.tags,
+            description=flag.description,
+            environments={k: v.model_dump() for k, v in flag.environments.items()},
+            created_at=flag.created_at,
+            updated_at=flag.updated_at,
+        )
+    )
+
+
+def save(session: Session, row: _FlagRow, flag: Flag) -> None:
+    """Write ``flag`` over its row (JSON columns are replaced whole so the change is seen)."""
+    row.default_value = flag.default_value
+    row.owner = flag.owner
+    row.tags = list(flag.tags)
+    row.description = flag.description
+    row.environments = {k: v.model_dump() for k, v in flag.environments.items()}
+    row.updated_at = flag.updated_at
+
+
+def delete(session: Session, row: _FlagRow) -> None:
+    session.delete(row)
+
+
+def all_flags(session: Session, *, owner: str | None = None) -> Sequence[_FlagRow]:
+    query = sa.select(_FlagRow).order_by(_FlagRow.key)
+    if owner is not None:
+        query = query.where(_FlagRow.owner == owner)
+    return session.scalars(query).all()

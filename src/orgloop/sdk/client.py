@@ -1,0 +1,334 @@
+"""``orgloop.sdk.Client``: evaluate flags locally, keep the ruleset fresh, send exposures and events.
+
+Evaluation is pure CPU over an immutable compiled ruleset, so any thread or coroutine can call it
+without locks or waits. Two daemon threads do the IO: the refresher (event stream, falling back
+to polling with the ETag) and the sender (batches from a bounded buffer, retried with exponential
+backoff). Nothing the server does, or fails to do, raises into the host application: the client
+logs why and keeps serving the last good ruleset.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import os
+import threading
+import time
+import uuid
+import weakref
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from orgloop.flags.evaluation import Evaluator, Result
+from orgloop.flags.ruleset import Flag, Ruleset, ruleset_from_dict
+from orgloop.sdk.buffer import EventBuffer
+from orgloop.sdk.transport import Http, SdkError, now_iso, parse_sse, send_with_retry
+
+log = logging.getLogger("orgloop.sdk")
+
+_CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
+_MAX_EXPOSURE_KEYS = 100_000
+
+
+class Client:
+    """One per process (or per environment); thread-safe, fork-safe, asyncio-friendly."""
+
+    _started: bool
+    _closed: bool
+
+    def __init__(
+        self,
+        *,
+        url: str | None = None,
+        sdk_key: str | None = None,
+        environment: str | None = None,
+        ruleset: Mapping[str, Any] | None = None,
+        stream: bool = True,
+        poll_interval: float = 30.0,
+        flush_interval: float = 5.0,
+        batch_size: int = 100,
+        buffer_size: int = 10_000,
+        send_attempts: int = 5,
+        retry_delay: float = 0.5,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.environment = environment
+        self._url, self._sdk_key, self._transport, self._timeout = url, sdk_key, transport, timeout
+        self._stream, self._poll_interval = stream, poll_interval
+        self._flush_interval, self._batch_size = flush_interval, batch_size
+        self._send_attempts, self._retry_delay = send_attempts, retry_delay
+        self._buffer_size = buffer_size
+        self._evaluator = Evaluator(Ruleset(environment=environment or ""))
+        self.etag: str | None = None
+        self.ready = threading.Event()
+        if ruleset is not None and self._install(ruleset, None, "bootstrap"):
+            self.ready.set()
+        self._reset_state()
+        _CLIENTS.add(self)
+        self._start()
+
+    @classmethod
+    def from_file(cls, path: str | Path, **options: Any) -> Client:
+        """A client starting from a ruleset file (``orgloop`` payload JSON); offline without url."""
+        data = json.loads(Path(path).read_text())
+        return cls(
+            ruleset=data, environment=options.pop("environment", data.get("environment")), **options
+        )
+
+    # -- evaluation (pure CPU, never blocks) ------------------------------------------------
+
+    def evaluate(self, key: str, attributes: Mapping[str, Any] | None = None) -> Result:
+        """The engine's result for one unit; records an exposure when an experiment assigns it."""
+        if not self._started:
+            self._start()
+        result = self._evaluator.evaluate(key, attributes or {})
+        if result.in_experiment:
+            self._expose(result)
+        return result
+
+    def get_value(
+        self, key: str, default: Any = None, attributes: Mapping[str, Any] | None = None
+    ) -> Any:
+        value = self.evaluate(key, attributes).value
+        return default if value is None else value
+
+    def is_on(self, key: str, attributes: Mapping[str, Any] | None = None) -> bool:
+        return self.evaluate(key, attributes).on
+
+    def flag(self, key: str) -> Flag | None:
+        """The flag as the current ruleset holds it (None when unknown)."""
+        return self._evaluator.ruleset.flags.get(key)
+
+    def wait_until_ready(self, timeout: float | None = None) -> bool:
+        """Block until a ruleset is loaded (only at start-up, never from an event loop)."""
+        if not self._started:
+            self._start()
+        return self.ready.wait(timeout)
+
+    # -- events -----------------------------------------------------------------------------
+
+    def track(
+        self,
+        event: str,
+        unit: str,
+        value: float | None = None,
+        properties: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Queue a metric event for ``unit``; sent in the background in batches."""
+        item: dict[str, Any] = {"type": "track", "event": event, "unit": str(unit)}
+        if value is not None:
+            item["value"] = value
+        if properties:
+            item["properties"] = dict(properties)
+        self._enqueue(item)
+
+    @property
+    def dropped(self) -> int:
+        """Events dropped because the buffer was full or the server refused them."""
+        return self._buffer.dropped + self._failed
+
+    def flush(self) -> None:
+        """Send everything queued now, in this thread (blocks; at most the retry budget)."""
+        while True:
+            batch = self._buffer.take(self._batch_size)
+            if not batch:
+                return
+            self._send(batch, stop=_sleep)
+
+    async def aflush(self) -> None:
+        """``flush`` for asyncio code: runs in a worker thread."""
+        import asyncio
+
+        await asyncio.to_thread(self.flush)
+
+    def close(self) -> None:
+        """Stop background work and send what is queued; the client keeps evaluating."""
+        if self._closed:
+            return
+        self._closed = True
+        self._stop.set()
+        self._wake.set()
+        # The refresher may sit in a stream read; it is a daemon and stops at its next wake-up.
+        for thread in self._threads:
+            if thread.name.endswith("send") and thread is not threading.current_thread():
+                thread.join(timeout=self._timeout)
+        self.flush()
+        if self._http is not None:
+            self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- state, start-up and fork -----------------------------------------------------------
+
+    def _reset_state(self) -> None:
+        """Fresh locks, buffer and threads: at construction, and in a forked child."""
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._buffer = EventBuffer(self._buffer_size)
+        self._seen: set[tuple[str, str, int]] = set()
+        self._failed = 0
+        self._threads: list[threading.Thread] = []
+        self._http: Http | None = None
+        self._started = False
+        self._closed = False
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._started or self._closed:
+                return
+            self._started = True
+            if self._url and self._sdk_key:
+                self._http = Http(
+                    self._url,
+                    self._sdk_key,
+                    environment=self.environment,
+                    timeout=self._timeout,
+                    transport=self._transport,
+                )
+                self._spawn(self._refresh_loop, "orgloop-sdk-refresh")
+                self._spawn(self._send_loop, "orgloop-sdk-send")
+
+    def _spawn(self, target: Any, name: str) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _after_fork(self) -> None:
+        # Threads do not survive a fork and locks may be held by a thread that no longer
+        # exists; the child starts over and restarts its own background work when first used.
+        self._reset_state()
+
+    # -- the ruleset ------------------------------------------------------------------------
+
+    def _install(self, payload: Any, etag: str | None, origin: str) -> bool:
+        try:
+            evaluator = Evaluator(ruleset_from_dict(payload))
+        except Exception as exc:  # a bad payload must never replace a good ruleset
+            log.warning("ignoring the %s ruleset, keeping the last good one: %s", origin, exc)
+            return False
+        self._evaluator, self.etag = evaluator, etag
+        return True
+
+    def _refresh(self) -> None:
+        assert self._http is not None
+        try:
+            fetched = self._http.fetch_ruleset(self.etag)
+        except SdkError as exc:
+            log.warning("orgloop ruleset not refreshed, serving the last good one: %s", exc)
+            return
+        if fetched is not None and self._install(fetched[0], fetched[1], "server"):
+            self.ready.set()
+
+    def _refresh_loop(self) -> None:
+        self._refresh()
+        while not self._stop.is_set():
+            if self._stream:
+                self._follow_stream()
+            if self._stop.wait(self._poll_interval):
+                return
+            self._refresh()
+
+    def _follow_stream(self) -> None:
+        """Refresh on each ``ruleset`` event until the stream breaks (then polling takes over)."""
+        assert self._http is not None
+        try:
+            for event, data in self._http.stream(read_timeout=max(self._poll_interval, 45.0)):
+                if self._stop.is_set():
+                    return
+                if event == "ruleset" and _etag(data) != self.etag:
+                    self._refresh()
+        except SdkError as exc:
+            if not self._stop.is_set():
+                log.info("orgloop event stream unavailable, polling instead: %s", exc)
+
+    # -- sending ----------------------------------------------------------------------------
+
+    def _expose(self, result: Result) -> None:
+        unit = str(result.hash_value)
+        seen = (str(result.experiment_key), unit, int(result.variation_id or 0))
+        if seen in self._seen:
+            return
+        if len(self._seen) >= _MAX_EXPOSURE_KEYS:
+            self._seen.clear()  # bounded memory; a repeated exposure is harmless downstream
+        self._seen.add(seen)
+        variant = result.variation_key or str(result.variation_id)
+        item = {"type": "exposure", "unit": unit, "experiment": seen[0], "variant": variant}
+        self._enqueue(item)
+
+    def _enqueue(self, item: dict[str, Any]) -> None:
+        item["id"] = uuid.uuid4().hex
+        item["timestamp"] = now_iso()
+        if not self._started:
+            self._start()
+        if self._buffer.add(item) and len(self._buffer) >= self._batch_size:
+            self._wake.set()
+
+    def _send(
+        self, batch: list[dict[str, Any]], stop: Callable[[float], bool] | None = None
+    ) -> None:
+        if self._http is None:
+            self._failed += len(batch)  # offline: nowhere to send
+            return
+        outcome = send_with_retry(
+            self._http.send_events,
+            batch,
+            attempts=self._send_attempts,
+            base_delay=self._retry_delay,
+            stop=stop or self._stop.wait,
+        )
+        if outcome != "sent":
+            self._failed += len(batch)
+            log.warning("orgloop dropped %d events: %s", len(batch), outcome)
+
+    def _send_loop(self) -> None:
+        while not self._stop.is_set():
+            self._wake.wait(self._flush_interval)
+            self._wake.clear()
+            while not self._stop.is_set():
+                batch = self._buffer.take(self._batch_size)
+                if not batch:
+                    break
+                self._send(batch)
+
+
+def _sleep(delay: float) -> bool:
+    """An explicit flush keeps retrying even while the client closes."""
+    time.sleep(delay)
+    return False
+
+
+def _etag(data: str) -> str | None:
+    try:
+        value = json.loads(data).get("etag")
+    except (ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _reset_all_after_fork() -> None:
+    for client in list(_CLIENTS):
+        client._after_fork()
+
+
+def _close_all() -> None:
+    for client in list(_CLIENTS):
+        try:
+            client.close()
+        except Exception:  # at exit, one client's failure must not stop the others
+            log.exception("closing an orgloop client at exit failed")
+
+
+os.register_at_fork(after_in_child=_reset_all_after_fork)
+atexit.register(_close_all)
+
+__all__ = ["Client", "parse_sse"]

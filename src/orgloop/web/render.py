@@ -1,0 +1,77 @@
+"""Turning page data into a response: HTML through Jinja2, or its JSON twin."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from orgloop.kernel.auth import Principal
+from orgloop.web import TEMPLATES_DIR
+from orgloop.web.nav import SECTIONS
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,  # every value is escaped unless it is Markup built by our own code
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+HEADERS = {
+    # Everything comes from this server; the policy makes a stray CDN link fail loudly.
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+def wants_json(request: Request) -> bool:
+    """``/teams.json`` or ``Accept: application/json`` (a browser's Accept asks for HTML)."""
+    if request.url.path.endswith(".json"):
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def json_href(request: Request) -> str:
+    path = request.url.path.rstrip("/") or ""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return f"{path}.json{query}" if path else f"/.json{query}"
+
+
+def html(
+    request: Request,
+    template: str,
+    data: dict[str, Any],
+    *,
+    principal: Principal | None,
+    status: int = 200,
+) -> HTMLResponse:
+    context = {
+        **data,
+        "nav": SECTIONS,
+        "path": request.url.path,
+        "json_href": json_href(request),
+        "me": principal.label if principal else None,
+    }
+    body = _env.get_template(template).render(context)
+    return HTMLResponse(body, status_code=status, headers=HEADERS)
+
+
+def as_json(data: Any, *, status: int = 200) -> JSONResponse:
+    return JSONResponse(plain(data), status_code=status, headers={"Cache-Control": "no-store"})
+
+
+def plain(data: Any) -> Any:
+    """The data without HTML-only values (Markup, such as a drawn SVG)."""
+    if isinstance(data, dict):
+        return {k: plain(v) for k, v in data.items() if not isinstance(v, Markup)}
+    if isinstance(data, list | tuple):
+        return [plain(v) for v in data if not isinstance(v, Markup)]
+    return data

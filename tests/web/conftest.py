@@ -1,0 +1,81 @@
+"""Fixtures of the dashboard's tests: the app with the web pages, the demo shop imported."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+from fastapi.testclient import TestClient
+
+from orgloop.app import Services, build_services, create_app
+from orgloop.catalog.models import DescriptorIn, ImportRequest
+from orgloop.kernel.auth import SYSTEM
+from orgloop.kernel.clock import FixedClock
+from orgloop.kernel.ids import SequentialIds
+from orgloop.kernel.settings import Settings
+from orgloop.web import STATIC_DIR
+from orgloop.web import pages as web_pages
+from orgloop.web.session import COOKIE
+from tests.catalog.builders import shop_payload
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """SQLite only: pages read through CatalogService, whose store tests cover PostgreSQL."""
+    return f"sqlite:///{tmp_path / 'orgloop.db'}"
+
+
+def web_app(services: Services) -> FastAPI:
+    """The server as ``app.py`` builds it, with the dashboard added if it is not wired in yet."""
+    app = create_app(services=services)
+    paths = {getattr(route, "path", None) for route in app.routes}
+    if "/teams" not in paths:
+        app.include_router(web_pages.build_router(catalog=services.catalog))
+    if "/static" not in paths:
+        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    return app
+
+
+def import_shop(services: Services) -> None:
+    entities = [DescriptorIn.model_validate(e) for e in shop_payload()]
+    services.catalog.import_catalog(ImportRequest(entities=entities), actor=SYSTEM)
+
+
+@dataclass(frozen=True)
+class Site:
+    """The demo shop behind the dashboard, built once: the pages only read it."""
+
+    services: Services
+    app: FastAPI
+    admin_token: str
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    data_dir = tmp_path_factory.mktemp("web")
+    settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'orgloop.db'}")
+    services = build_services(settings, clock=FixedClock(), ids=SequentialIds())
+    import_shop(services)
+    created = services.tokens.bootstrap_admin()
+    assert created is not None
+    yield Site(services, web_app(services), created.secret)
+    services.db.engine.dispose()
+
+
+@pytest.fixture
+def anonymous(site: Site) -> Iterator[TestClient]:
+    """A browser that has not logged in (redirects are not followed, to see them)."""
+    with TestClient(site.app, follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture
+def browser(anonymous: TestClient, site: Site) -> TestClient:
+    """A browser logged in through the form, holding the cookie it sets."""
+    response = anonymous.post("/login", data={"token": site.admin_token})
+    assert response.cookies.get(COOKIE) == site.admin_token
+    return anonymous
