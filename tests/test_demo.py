@@ -13,8 +13,20 @@ import pytest
 @pytest.mark.slow
 def test_demo_sets_up_the_shop_and_prints_url_and_token(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "orgloop.demo", "--no-wait", "--data-dir", str(tmp_path / "demo"), "--port", "0"],
-        capture_output=True, text=True, timeout=180, check=False,
+        [
+            sys.executable,
+            "-m",
+            "orgloop.demo",
+            "--no-wait",
+            "--data-dir",
+            str(tmp_path / "demo"),
+            "--port",
+            "0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "imported the demo shop: 47 entities" in result.stdout

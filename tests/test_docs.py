@@ -61,5 +61,7 @@ def test_every_command_is_documented_in_docs_cli_md() -> None:
 
 def test_every_command_has_help_text() -> None:
     root = typer.main.get_command(app)
-    undocumented = [path for path, command in _commands(root, "orgloop") if not (command.help or "").strip()]
+    undocumented = [
+        path for path, command in _commands(root, "orgloop") if not (command.help or "").strip()
+    ]
     assert undocumented == []
