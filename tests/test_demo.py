@@ -30,6 +30,8 @@ def test_demo_sets_up_the_shop_and_prints_url_and_token(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "imported the demo shop: 47 entities" in result.stdout
+    assert "can-i-deploy orders 2.0.0 --to production: no" in result.stdout
+    assert "checkout 3.1.0, team checkout: GET /orders/{id}: field 'total'" in result.stdout
     token = re.search(r"admin token: (olp_adm_\S+)", result.stdout)
     assert token is not None
     assert re.search(r"dashboard:\s+http://127\.0\.0\.1:\d+/\?token=olp_adm_", result.stdout)

@@ -15,6 +15,8 @@ from orgloop.catalog import api as catalog_api
 from orgloop.catalog.service import CatalogService
 from orgloop.contracts import api as contracts_api
 from orgloop.contracts.service import ContractService
+from orgloop.experiments import ingest_api as experiments_ingest_api
+from orgloop.experiments.eventstore import EventStore
 from orgloop.flags import api as flags_api
 from orgloop.flags.service import FlagService
 from orgloop.kernel import api as kernel_api
@@ -44,6 +46,14 @@ class Services:
     catalog: CatalogService = field(init=False)
     contracts: ContractService = field(init=False)
     flags: FlagService = field(init=False)
+
+    _events: EventStore | None = field(default=None, init=False)
+
+    def event_store(self) -> EventStore:
+        """The DuckDB event store, opened on first use (one writer per data directory)."""
+        if self._events is None:
+            self._events = EventStore.in_data_dir(self.settings.data_dir)
+        return self._events
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(db=self.db, clock=self.clock)
@@ -94,6 +104,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         flags_api.build_router(
             flags=services.flags, heartbeat_seconds=services.settings.sse_heartbeat_seconds
         )
+    )
+    app.include_router(
+        experiments_ingest_api.build_router(store=services.event_store(), clock=services.clock)
     )
     app.include_router(web_pages.build_router(catalog=services.catalog))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

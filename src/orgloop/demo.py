@@ -23,6 +23,7 @@ from orgloop.app import build_services
 from orgloop.catalog.client import CatalogClient, descriptor_payload
 from orgloop.catalog.locations import load_paths
 from orgloop.catalog.writer import entity_to_dict as descriptor_of
+from orgloop.contracts.client import ContractsClient
 from orgloop.kernel.client import ApiClient
 from orgloop.kernel.settings import Settings
 
@@ -70,6 +71,19 @@ def import_shop(api: ApiClient) -> dict[str, Any]:
     return CatalogClient(api).import_descriptors(items, prune=False, dry_run=False)
 
 
+def ship_orders_v2(api: ApiClient) -> dict[str, Any]:
+    """Orders v2 drops a field checkout reads: can-i-deploy must stop it and say whom to ask."""
+    contracts = ContractsClient(api)
+    folder = EXAMPLES / "contracts"
+    contracts.publish("orders", "1.0.0", (folder / "orders-v1.yaml").read_text(), "orders-api")
+    uses = (folder / "checkout-uses-orders.yaml").read_text()
+    contracts.publish_contract("checkout", "3.1.0", "orders", "light", uses)
+    contracts.deployment("orders", "deployments", "1.0.0", "production")
+    contracts.deployment("checkout", "deployments", "3.1.0", "production")
+    contracts.publish("orders", "2.0.0", (folder / "orders-v2.yaml").read_text(), "orders-api")
+    return contracts.can_i_deploy("orders", "2.0.0", "production", [])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="orgloop demo", description=__doc__)
     parser.add_argument("--data-dir", type=Path, default=Path(".demo"), help="Wiped and recreated.")
@@ -96,6 +110,12 @@ def main(argv: list[str] | None = None) -> int:
         report = import_shop(api)
         created, relations = report["created"], report["relations"]
         print(f"imported the demo shop: {len(created)} entities, {relations} relations")
+        verdict = ship_orders_v2(api)
+        answer = {True: "yes", False: "no", None: "unknown"}[verdict["deployable"]]
+        print(f"can-i-deploy orders 2.0.0 --to production: {answer}")
+        for reason in verdict["reasons"]:
+            who = f"{reason['service']} {reason['version']}, team {reason['team']}"
+            print(f"  - {who}: {reason['detail']}")
         print()
         print(f"  dashboard:   {base}/?token={admin.secret}")
         print(f"  admin token: {admin.secret}")
@@ -103,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  try:  export ORGLOOP_URL={base} ORGLOOP_TOKEN={admin.secret}")
         print("        orgloop catalog services")
         print("        orgloop catalog show component:checkout")
+        print("        orgloop can-i-deploy orders --version 2.0.0 --to production")
         if args.no_wait:
             return 0
         print("\nthe server runs until you press Ctrl-C", flush=True)

@@ -1,0 +1,1 @@
+"""Experiments: exposure and event collection, metric definitions and their analysis in the database."""

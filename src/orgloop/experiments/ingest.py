@@ -1,0 +1,229 @@
+"""Validation of incoming event batches: bytes in, columns of good events and a list of bad ones out.
+
+Pure logic, no IO.  A batch is decoded with msgspec straight into typed structs (one C-level pass);
+only when that fails is it decoded event by event, so one bad event costs the batch the slow path
+but never the good events.  Checks that need more than the JSON type (fields each kind requires,
+clock skew) run in one loop that also fills the columns the store appends.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+import msgspec
+
+_NAME = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+_ID = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+_AWARE = Annotated[datetime, msgspec.Meta(tz=True)]
+_NO_PROPERTIES = msgspec.Raw(b"")
+
+
+class WireEvent(msgspec.Struct, frozen=True):
+    """One event as clients send it (see docs/events-and-metrics.md)."""
+
+    id: _ID
+    type: Literal["exposure", "track"]
+    unit: _NAME
+    timestamp: _AWARE
+    experiment: _NAME | None = None
+    variant: _NAME | None = None
+    event: _NAME | None = None
+    value: float | None = None
+    properties: msgspec.Raw = _NO_PROPERTIES
+
+
+class _TypedBatch(msgspec.Struct, frozen=True):
+    events: list[WireEvent]
+
+
+class _RawBatch(msgspec.Struct, frozen=True):
+    events: list[msgspec.Raw]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestLimits:
+    """What one batch may hold; larger ones are refused whole with 413."""
+
+    max_events: int = 10_000
+    max_bytes: int = 8 * 1024 * 1024
+    max_future_skew: timedelta = timedelta(hours=24)
+    max_properties_bytes: int = 16 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    index: int
+    path: str
+    reason: str
+
+    def to_dict(self) -> dict[str, object]:
+        return {"index": self.index, "path": self.path, "reason": self.reason}
+
+
+@dataclass(slots=True)
+class ExposureColumns:
+    id: list[str] = field(default_factory=list)
+    unit: list[str] = field(default_factory=list)
+    experiment: list[str] = field(default_factory=list)
+    variant: list[str] = field(default_factory=list)
+    timestamp: list[datetime] = field(default_factory=list)
+    properties: list[str | None] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class TrackColumns:
+    id: list[str] = field(default_factory=list)
+    unit: list[str] = field(default_factory=list)
+    event: list[str] = field(default_factory=list)
+    value: list[float | None] = field(default_factory=list)
+    timestamp: list[datetime] = field(default_factory=list)
+    properties: list[str | None] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Batch:
+    """The good events of one request, as columns, and why each bad one was refused."""
+
+    size: int
+    exposures: ExposureColumns = field(default_factory=ExposureColumns)
+    tracks: TrackColumns = field(default_factory=TrackColumns)
+    rejected: list[Rejection] = field(default_factory=list)
+
+    @property
+    def valid(self) -> int:
+        return self.size - len(self.rejected)
+
+
+class BatchRefused(ValueError):
+    """The request as a whole is unusable: not JSON, no ``events`` list, or over a limit."""
+
+    def __init__(self, path: str, reason: str, *, too_large: bool = False) -> None:
+        super().__init__(f"{path}: {reason}" if path else reason)
+        self.path = path
+        self.reason = reason
+        self.too_large = too_large
+
+
+def parse_batch(body: bytes, *, now: datetime, limits: IngestLimits) -> Batch:
+    """Decode and validate one request body; raises ``BatchRefused`` if nothing can be used."""
+    if len(body) > limits.max_bytes:
+        raise BatchRefused("", f"batch is larger than {limits.max_bytes} bytes", too_large=True)
+    try:
+        events: list[WireEvent | None] = list(msgspec.json.decode(body, type=_TypedBatch).events)
+        rejected: list[Rejection] = []
+    except msgspec.ValidationError:
+        events, rejected = _decode_one_by_one(body, limits=limits)
+    except msgspec.DecodeError as exc:
+        raise BatchRefused("", f"body is not valid JSON ({exc})") from None
+    batch = Batch(size=len(events), rejected=rejected)
+    _check_and_fill(batch, events, latest=now + limits.max_future_skew, limits=limits)
+    batch.rejected.sort(key=lambda r: r.index)
+    return batch
+
+
+def _decode_one_by_one(
+    body: bytes, *, limits: IngestLimits
+) -> tuple[list[WireEvent | None], list[Rejection]]:
+    try:
+        raws = msgspec.json.decode(body, type=_RawBatch).events
+    except msgspec.ValidationError as exc:
+        raise BatchRefused(_path("", str(exc)) or "events", _reason(str(exc))) from None
+    _check_count(len(raws), limits)
+    decoder = msgspec.json.Decoder(WireEvent)
+    events: list[WireEvent | None] = []
+    rejected: list[Rejection] = []
+    for index, raw in enumerate(raws):
+        try:
+            events.append(decoder.decode(raw))
+        except msgspec.ValidationError as exc:
+            events.append(None)
+            rejected.append(
+                Rejection(index, _path(f"events[{index}]", str(exc)), _reason(str(exc)))
+            )
+    return events, rejected
+
+
+def _check_count(count: int, limits: IngestLimits) -> None:
+    if count > limits.max_events:
+        raise BatchRefused(
+            "events",
+            f"batch has {count} events; the limit is {limits.max_events}: split it",
+            too_large=True,
+        )
+
+
+_AT = re.compile(r" - at `\$(?P<path>[^`]*)`$")
+_MISSING = re.compile(r"missing required field `(?P<name>[^`]+)`")
+
+
+def _path(prefix: str, message: str) -> str:
+    """msgspec's ``... - at `$.unit``` becomes ``events[3].unit``."""
+    match = _AT.search(message)
+    path = prefix + (match.group("path") if match else "")
+    missing = _MISSING.search(message)
+    if missing:
+        path += f".{missing.group('name')}"
+    return path.removeprefix(".")
+
+
+def _reason(message: str) -> str:
+    return _AT.sub("", message)
+
+
+def _check_and_fill(
+    batch: Batch, events: list[WireEvent | None], *, latest: datetime, limits: IngestLimits
+) -> None:
+    _check_count(len(events), limits)
+    exposures, tracks, rejected = batch.exposures, batch.tracks, batch.rejected
+    for index, event in enumerate(events):
+        if event is None:
+            continue
+        problem = _problem(event, latest, limits)
+        if problem is not None:
+            rejected.append(Rejection(index, f"events[{index}].{problem[0]}", problem[1]))
+            continue
+        properties = bytes(event.properties).decode() if event.properties else None
+        if event.type == "exposure":
+            exposures.id.append(event.id)
+            exposures.unit.append(event.unit)
+            exposures.experiment.append(event.experiment)  # type: ignore[arg-type]
+            exposures.variant.append(event.variant)  # type: ignore[arg-type]
+            exposures.timestamp.append(event.timestamp)
+            exposures.properties.append(properties)
+        else:
+            tracks.id.append(event.id)
+            tracks.unit.append(event.unit)
+            tracks.event.append(event.event)  # type: ignore[arg-type]
+            tracks.value.append(event.value)
+            tracks.timestamp.append(event.timestamp)
+            tracks.properties.append(properties)
+
+
+def _problem(event: WireEvent, latest: datetime, limits: IngestLimits) -> tuple[str, str] | None:
+    """The first thing wrong with a decoded event, as (field, reason), or None."""
+    if event.type == "exposure":
+        if event.experiment is None:
+            return "experiment", "an exposure needs the experiment key"
+        if event.variant is None:
+            return "variant", "an exposure needs the variant the unit was shown"
+    elif event.event is None:
+        return "event", "a track event needs the event name"
+    if event.timestamp > latest:
+        return "timestamp", (
+            f"timestamp {event.timestamp.isoformat()} is more than "
+            f"{limits.max_future_skew.total_seconds() / 3600:g} h ahead of the server clock; "
+            "check the sender's clock"
+        )
+    if event.value is not None and not math.isfinite(event.value):
+        return "value", "value must be a finite number"
+    raw = bytes(event.properties)
+    if raw:
+        if len(raw) > limits.max_properties_bytes:
+            return "properties", f"properties are larger than {limits.max_properties_bytes} bytes"
+        if not raw.startswith(b"{"):
+            return "properties", "properties must be a JSON object"
+    return None

@@ -1,0 +1,96 @@
+"""HTTP ingest of exposures and events: ``POST /api/v1/events`` (thin: parse, check role, append).
+
+The body is read as bytes and decoded by ``ingest.parse_batch`` (not by FastAPI's pydantic body
+model) because per-event pydantic objects would cost more than the whole append.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from orgloop.experiments.errors import BatchRejected, BatchTooLarge
+from orgloop.experiments.eventstore import EventStore
+from orgloop.experiments.ingest import Batch, BatchRefused, IngestLimits, parse_batch
+from orgloop.kernel.auth import Principal
+from orgloop.kernel.clock import Clock, SystemClock
+from orgloop.kernel.errors import Forbidden, InvalidInput
+from orgloop.kernel.http import Caller
+
+_ENCODER = msgspec.json.Encoder()
+
+_OPENAPI_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["events"],
+                    "properties": {"events": {"type": "array", "items": {"type": "object"}}},
+                }
+            }
+        },
+    }
+}
+
+
+def build_router(
+    *, store: EventStore, clock: Clock | None = None, limits: IngestLimits | None = None
+) -> APIRouter:
+    """The ingest routes over one store; mount with ``app.include_router(...)``."""
+    clock = clock or SystemClock()
+    limits = limits or IngestLimits()
+    router = APIRouter(prefix="/api/v1", tags=["experiments"])
+
+    def ingest(body: bytes, caller: Principal) -> dict[str, Any]:
+        now = clock.now()
+        try:
+            batch = parse_batch(body, now=now, limits=limits)
+        except BatchRefused as exc:
+            raise _refusal(exc) from None
+        result = store.append(batch, received_at=now, environment=caller.environment)
+        return _result(batch, accepted=result.accepted, duplicates=result.duplicates)
+
+    @router.post(
+        "/events",
+        summary="Record a batch of exposures and track events (idempotent by event id)",
+        openapi_extra=_OPENAPI_BODY,
+        responses={413: {"description": "batch too large"}, 422: {"description": "all rejected"}},
+    )
+    async def post_events(request: Request, caller: Caller) -> Response:
+        _require_event_writer(caller)
+        body = await request.body()
+        # Decoding and the DuckDB commit block; keep them off the event loop.
+        result = await run_in_threadpool(ingest, body, caller)
+        return Response(_ENCODER.encode(result), media_type="application/json")
+
+    return router
+
+
+def _require_event_writer(caller: Principal) -> None:
+    if caller.role == "viewer":
+        raise Forbidden("cannot record events: a viewer token is read-only")
+
+
+def _refusal(exc: BatchRefused) -> Exception:
+    if exc.too_large:
+        return BatchTooLarge(exc.reason, details={"path": exc.path})
+    where = f"{exc.path}: " if exc.path else ""
+    return InvalidInput(
+        where + exc.reason, details={"errors": [{"path": exc.path, "message": exc.reason}]}
+    )
+
+
+def _result(batch: Batch, *, accepted: int, duplicates: int) -> dict[str, Any]:
+    result = {
+        "accepted": accepted,
+        "duplicates": duplicates,
+        "rejected": [r.to_dict() for r in batch.rejected],
+    }
+    if batch.size and batch.valid == 0:
+        raise BatchRejected.from_result(result)
+    return result

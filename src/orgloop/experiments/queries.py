@@ -1,0 +1,338 @@
+"""The analysis query, written once with Ibis: per-variant sufficient statistics, in the database.
+
+One pass over events computes every metric: events of the metrics' names are joined to each unit's
+first exposure and grouped by unit with one conditional aggregate per (measure, window); the
+per-unit table is then grouped by variant into sums, sums of squares and cross products.  Raw
+events never reach Python; only a few numbers per variant and metric do.  The same expression runs
+on DuckDB (the embedded store) and on any Ibis backend that has ``FILTER`` aggregates and
+``PERCENTILE_CONT`` (PostgreSQL among them).
+
+Extra queries, each over the per-unit table, run only where needed: percentile caps (the cap must
+be known before the sums) and quantile metrics (their levels depend on each variant's ``n``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from statistics import NormalDist
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from orgloop.experiments.errors import MetricInvalid
+from orgloop.experiments.metrics import Measure, Metric, Window
+from orgloop.experiments.warehouse import DEFAULT_MAPPING, Sources, WarehouseMapping, sources
+
+
+@dataclass(frozen=True, slots=True)
+class MetricStats:
+    """Sums over the units of one variant for one metric (``None``: not applicable).
+
+    ``sum``/``sum_squares`` are of the metric's per-unit value (the numerator for ratios);
+    ``covariate_*`` are of the same measure over the pre-exposure window (CUPED), and
+    ``cross_sum`` is Σ value × covariate.  Ratio metrics add the denominator (``den_*``) and, with
+    CUPED, the pre-exposure denominator and every cross product the delta method needs.
+    """
+
+    metric: str
+    variant: str
+    n: int
+    sum: float
+    sum_squares: float
+    covariate_sum: float | None = None
+    covariate_sum_squares: float | None = None
+    cross_sum: float | None = None
+    den_sum: float | None = None
+    den_sum_squares: float | None = None
+    num_den_sum_product: float | None = None
+    covariate_den_sum: float | None = None
+    covariate_den_sum_squares: float | None = None
+    covariate_num_den_sum_product: float | None = None
+    num_covariate_den_sum_product: float | None = None
+    den_covariate_sum_product: float | None = None
+    den_covariate_den_sum_product: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class QuantileStats:
+    """A quantile of the per-unit values of one variant, with a distribution-free interval.
+
+    ``lower``/``upper`` are the order statistics of ranks ``lower_rank``/``upper_rank`` (binomial
+    method, normal approximation); ``None`` when ``n`` is too small for the confidence asked.
+    """
+
+    metric: str
+    variant: str
+    n: int
+    quantile: float
+    estimate: float | None
+    lower: float | None
+    upper: float | None
+    lower_rank: int
+    upper_rank: int
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostics:
+    exposed_units: int
+    units_in_several_variants: int
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    experiment: str
+    units: tuple[tuple[str, int], ...]
+    metrics: tuple[MetricStats, ...]
+    quantiles: tuple[QuantileStats, ...]
+    diagnostics: Diagnostics
+
+
+def analyse(
+    con: Any,
+    *,
+    experiment: str,
+    metrics: Sequence[Metric],
+    mapping: WarehouseMapping = DEFAULT_MAPPING,
+    until: datetime | None = None,
+    confidence: float = 0.95,
+) -> Analysis:
+    """Sufficient statistics of ``metrics`` per variant of ``experiment``, from Ibis backend ``con``."""
+    _check_unique(metrics)
+    src = sources(con, mapping)
+    units, several = _first_exposures(src, experiment=experiment, until=until)
+    per_unit = _per_unit(src, units, metrics, until=until)
+    per_unit = _capped(con, per_unit, metrics)
+    rows = _rows(con, per_unit.group_by("variant").aggregate(**_variant_sums(per_unit, metrics)))
+    rows.sort(key=lambda r: str(r["variant"]))
+    counts = tuple((str(r["variant"]), int(r["n"])) for r in rows)
+    excluded = int(con.to_pyarrow(several).as_py())
+    diagnostics = Diagnostics(
+        exposed_units=sum(n for _, n in counts) + excluded, units_in_several_variants=excluded
+    )
+    return Analysis(
+        experiment=experiment,
+        units=counts,
+        metrics=tuple(_metric_stats(m, r) for r in rows for m in metrics if m.kind != "quantile"),
+        quantiles=_quantiles(con, per_unit, metrics, counts, confidence),
+        diagnostics=diagnostics,
+    )
+
+
+def _check_unique(metrics: Sequence[Metric]) -> None:
+    keys = [m.key for m in metrics]
+    for index, key in enumerate(keys):
+        if keys.index(key) != index:
+            raise MetricInvalid.at(f"metrics[{index}].key", f"metric key {key!r} is repeated")
+
+
+def _first_exposures(
+    src: Sources, *, experiment: str, until: datetime | None
+) -> tuple[ir.Table, ir.Scalar]:
+    """Each unit's variant and first exposure; units seen in two variants are left out."""
+    exposures = src.exposures.filter(src.exposures.experiment == experiment)
+    if until is not None:
+        exposures = exposures.filter(exposures.timestamp < until)
+    per_unit = exposures.group_by("unit").aggregate(
+        first_exposure=exposures.timestamp.min(),
+        variants=exposures.variant.nunique(),
+        variant=exposures.variant.min(),
+    )
+    clean = per_unit.filter(per_unit.variants == 1).select("unit", "variant", "first_exposure")
+    several = per_unit.filter(per_unit.variants > 1).count()
+    return clean, several
+
+
+def _seconds(hours: float) -> ir.IntervalScalar:
+    return ibis.interval(seconds=round(hours * 3600))
+
+
+def _in_window(events: ir.Table, measure: Measure, window: Window) -> ir.BooleanValue:
+    start = events.first_exposure + _seconds(window.start_hours)
+    condition = (events.event == measure.event) & (events.timestamp >= start)
+    if window.end_hours is not None:
+        condition &= events.timestamp < events.first_exposure + _seconds(window.end_hours)
+    return condition
+
+
+def _unit_aggregate(events: ir.Table, measure: Measure, window: Window) -> ir.Scalar:
+    where = _in_window(events, measure, window)
+    if measure.aggregation in ("count", "any"):
+        return events.event.count(where=where)
+    if measure.aggregation == "sum":
+        return events.value.sum(where=where)
+    return events.value.max(where=where)
+
+
+def _columns(metric: Metric) -> dict[str, tuple[Measure, Window]]:
+    """Per-unit columns of a metric: ``y``/``d`` (numerator/denominator), ``x``/``xd`` (covariate)."""
+    measures = metric.measures
+    out = {
+        f"{metric.key}__{n}": (m, metric.window) for n, m in zip(("y", "d"), measures, strict=False)
+    }
+    if metric.cuped_lookback_hours is not None:
+        pre = Window(start_hours=-metric.cuped_lookback_hours, end_hours=0)
+        out |= {f"{metric.key}__{n}": (m, pre) for n, m in zip(("x", "xd"), measures, strict=False)}
+    return out
+
+
+def _per_unit(
+    src: Sources, units: ir.Table, metrics: Sequence[Metric], *, until: datetime | None
+) -> ir.Table:
+    """One row per exposed unit: its variant and one float column per (measure, window)."""
+    columns = {name: spec for metric in metrics for name, spec in _columns(metric).items()}
+    names = sorted({measure.event for measure, _ in columns.values()})
+    events = src.events.filter(src.events.event.isin(names))
+    if until is not None:
+        events = events.filter(events.timestamp < until)
+    joined = events.inner_join(units, "unit")
+    # Identical (measure, window) pairs across metrics are aggregated once.
+    distinct: dict[tuple[Measure, Window], str] = {}
+    for name, spec in columns.items():
+        distinct.setdefault(spec, name)
+    sums = joined.group_by("unit").aggregate(
+        **{name: _unit_aggregate(joined, *spec) for spec, name in distinct.items()}
+    )
+    table = units.left_join(sums, "unit")
+    values: dict[str, ir.Value] = {"variant": table.variant}
+    for name, (measure, window) in columns.items():
+        raw = table[distinct[(measure, window)]]
+        # A real cast, not a float literal: PostgreSQL reads ``1.0`` as NUMERIC.
+        value = (raw > 0).cast("int32") if measure.aggregation == "any" else raw
+        values[name] = value.cast("float64").fill_null(0.0)
+    return table.select(**values)
+
+
+def _capped(con: Any, per_unit: ir.Table, metrics: Sequence[Metric]) -> ir.Table:
+    """Winsorise each capped metric's value (numerator for ratios) and its covariate."""
+    caps: dict[str, float] = {}
+    percentiles = {m.key: m.cap.percentile for m in metrics if m.cap and m.cap.percentile}
+    if percentiles:
+        query = per_unit.aggregate(
+            **{
+                key: per_unit[f"{key}__y"].quantile(p).cast("float64")
+                for key, p in percentiles.items()
+            }
+        )
+        caps = {k: float(v) for k, v in _rows(con, query)[0].items() if v is not None}
+    for m in metrics:
+        if m.cap is not None and m.cap.absolute is not None:
+            caps[m.key] = m.cap.absolute
+    if not caps:
+        return per_unit
+    updates = {}
+    for key, cap in caps.items():
+        for column in (f"{key}__y", f"{key}__x"):
+            if column in per_unit.columns:
+                updates[column] = per_unit[column].clip(upper=cap)
+    return per_unit.mutate(**updates)
+
+
+def _variant_sums(per_unit: ir.Table, metrics: Sequence[Metric]) -> dict[str, ir.Scalar]:
+    # Casts on every result: some backends widen to DECIMAL where a literal meets a double.
+    sums: dict[str, ir.Scalar] = {"n": per_unit.count().cast("int64")}
+    for metric in metrics:
+        if metric.kind == "quantile":
+            continue
+        cols = [c for c in ("y", "d", "x", "xd") if f"{metric.key}__{c}" in per_unit.columns]
+        for i, a in enumerate(cols):
+            sums[f"{metric.key}__s_{a}"] = per_unit[f"{metric.key}__{a}"].sum().cast("float64")
+            for b in cols[i:]:
+                product = per_unit[f"{metric.key}__{a}"] * per_unit[f"{metric.key}__{b}"]
+                sums[f"{metric.key}__p_{a}_{b}"] = product.sum().cast("float64")
+    return sums
+
+
+def _metric_stats(metric: Metric, row: dict[str, Any]) -> MetricStats:
+    def get(name: str) -> float | None:
+        value = row.get(f"{metric.key}__{name}")
+        if f"{metric.key}__{name}" not in row:
+            return None
+        return float(value) if value is not None else 0.0
+
+    return MetricStats(
+        metric=metric.key,
+        variant=str(row["variant"]),
+        n=int(row["n"]),
+        sum=get("s_y") or 0.0,
+        sum_squares=get("p_y_y") or 0.0,
+        covariate_sum=get("s_x"),
+        covariate_sum_squares=get("p_x_x"),
+        cross_sum=get("p_y_x"),
+        den_sum=get("s_d"),
+        den_sum_squares=get("p_d_d"),
+        num_den_sum_product=get("p_y_d"),
+        covariate_den_sum=get("s_xd"),
+        covariate_den_sum_squares=get("p_xd_xd"),
+        covariate_num_den_sum_product=get("p_x_xd"),
+        num_covariate_den_sum_product=get("p_y_xd"),
+        den_covariate_sum_product=get("p_d_x"),
+        den_covariate_den_sum_product=get("p_d_xd"),
+    )
+
+
+def _ranks(n: int, q: float, confidence: float) -> tuple[int, int]:
+    """1-based ranks of the order statistics that bound quantile ``q`` (binomial, normal approx.)."""
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    spread = z * (n * q * (1 - q)) ** 0.5
+    return round(n * q - spread), round(n * q + 1 + spread)
+
+
+def _quantiles(
+    con: Any,
+    per_unit: ir.Table,
+    metrics: Sequence[Metric],
+    counts: tuple[tuple[str, int], ...],
+    confidence: float,
+) -> tuple[QuantileStats, ...]:
+    """Per-variant quantile and interval: each bound is PERCENTILE_CONT at level (r-1)/(n-1),
+    which is exactly the r-th smallest value."""
+    wanted = [m for m in metrics if m.kind == "quantile"]
+    if not wanted or not counts:
+        return ()
+    aggregates: dict[str, ir.Scalar] = {}
+    plans: list[tuple[Metric, str, int, int, int]] = []
+    for m_index, metric in enumerate(wanted):
+        assert metric.quantile is not None
+        column = per_unit[f"{metric.key}__y"]
+        for v_index, (variant, n) in enumerate(counts):
+            low, high = _ranks(n, metric.quantile, confidence)
+            where = per_unit.variant == variant
+            tag = f"q{m_index}_{v_index}"
+            aggregates[f"{tag}_e"] = column.quantile(metric.quantile, where=where).cast("float64")
+            for suffix, rank in (("l", low), ("u", high)):
+                if n > 1 and 1 <= rank <= n:
+                    level = (rank - 1) / (n - 1)
+                    aggregates[f"{tag}_{suffix}"] = column.quantile(level, where=where).cast(
+                        "float64"
+                    )
+            plans.append((metric, variant, n, low, high))
+    row = _rows(con, per_unit.aggregate(**aggregates))[0]
+    out = []
+    for index, (metric, variant, n, low, high) in enumerate(plans):
+        tag = f"q{index // len(counts)}_{index % len(counts)}"
+        out.append(
+            QuantileStats(
+                metric=metric.key,
+                variant=variant,
+                n=n,
+                quantile=metric.quantile or 0.0,
+                estimate=_float(row.get(f"{tag}_e")),
+                lower=_float(row.get(f"{tag}_l")),
+                upper=_float(row.get(f"{tag}_u")),
+                lower_rank=low,
+                upper_rank=high,
+            )
+        )
+    return tuple(out)
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _rows(con: Any, expr: ir.Table) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = con.to_pyarrow(expr).to_pylist()
+    return rows

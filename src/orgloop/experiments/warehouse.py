@@ -1,0 +1,92 @@
+"""Warehouse-native mode: read exposures and events from tables that already exist, whatever their
+names and column names, by mapping them onto the vocabulary the analysis uses.
+
+The mapping only renames (and selects) columns in an Ibis expression; nothing is copied.  The
+embedded store's own tables use the default mapping.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ibis.expr.types as ir
+from pydantic import BaseModel, ConfigDict, Field
+
+from orgloop.kernel.errors import InvalidInput
+
+_IDENT = Field(min_length=1, max_length=200)
+
+
+class ExposureColumns(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unit: str = _IDENT
+    timestamp: str = _IDENT
+    experiment: str = _IDENT
+    variant: str = _IDENT
+
+
+class EventColumns(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unit: str = _IDENT
+    timestamp: str = _IDENT
+    event: str = _IDENT
+    value: str = _IDENT
+
+
+class WarehouseMapping(BaseModel):
+    """Where exposures and events live; defaults are the embedded store's tables."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    exposures_table: str = Field(default="exposures", min_length=1)
+    events_table: str = Field(default="events", min_length=1)
+    database: str | None = Field(default=None, description="Schema (or catalog.schema) of both.")
+    exposure_columns: ExposureColumns = ExposureColumns(
+        unit="unit", timestamp="timestamp", experiment="experiment", variant="variant"
+    )
+    event_columns: EventColumns = EventColumns(
+        unit="unit", timestamp="timestamp", event="event", value="value"
+    )
+
+
+DEFAULT_MAPPING = WarehouseMapping()
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Exposures (unit, timestamp, experiment, variant) and events (unit, timestamp, event, value)."""
+
+    exposures: ir.Table
+    events: ir.Table
+
+
+def sources(con: Any, mapping: WarehouseMapping = DEFAULT_MAPPING) -> Sources:
+    """The mapped tables of ``con`` (an Ibis backend), with the analysis's column names."""
+    exposures = _table(con, mapping.exposures_table, mapping.database, "exposures_table")
+    events = _table(con, mapping.events_table, mapping.database, "events_table")
+    return Sources(
+        exposures=_rename(exposures, mapping.exposure_columns.model_dump(), "exposure_columns"),
+        events=_rename(events, mapping.event_columns.model_dump(), "event_columns"),
+    )
+
+
+def _table(con: Any, name: str, database: str | None, path: str) -> ir.Table:
+    try:
+        table: ir.Table = con.table(name, database=database) if database else con.table(name)
+    except Exception as exc:  # each backend raises its own "no such table" type
+        raise InvalidInput.at(path, f"no table {name!r} ({exc.__class__.__name__})") from None
+    return table
+
+
+def _rename(table: ir.Table, columns: dict[str, str], path: str) -> ir.Table:
+    missing = [(ours, theirs) for ours, theirs in columns.items() if theirs not in table.columns]
+    if missing:
+        ours, theirs = missing[0]
+        raise InvalidInput.at(
+            f"{path}.{ours}",
+            f"column {theirs!r} is not in the table (it has {', '.join(table.columns)})",
+        )
+    return table.select(**{ours: table[theirs] for ours, theirs in columns.items()})
