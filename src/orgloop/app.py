@@ -15,8 +15,10 @@ from orgloop.catalog import api as catalog_api
 from orgloop.catalog.service import CatalogService
 from orgloop.contracts import api as contracts_api
 from orgloop.contracts.service import ContractService
+from orgloop.experiments import api as experiments_api
 from orgloop.experiments import ingest_api as experiments_ingest_api
 from orgloop.experiments.eventstore import EventStore
+from orgloop.experiments.service import ExperimentService, event_store_connector
 from orgloop.flags import api as flags_api
 from orgloop.flags.service import FlagService
 from orgloop.kernel import api as kernel_api
@@ -46,6 +48,7 @@ class Services:
     catalog: CatalogService = field(init=False)
     contracts: ContractService = field(init=False)
     flags: FlagService = field(init=False)
+    experiments: ExperimentService = field(init=False)
 
     _events: EventStore | None = field(default=None, init=False)
 
@@ -64,6 +67,14 @@ class Services:
         )
         self.flags = FlagService(
             db=self.db, audit=self.audit, clock=self.clock, bus=self.bus, catalog=self.catalog
+        )
+        self.experiments = ExperimentService(
+            db=self.db,
+            audit=self.audit,
+            clock=self.clock,
+            bus=self.bus,
+            catalog=self.catalog,
+            connect=lambda: event_store_connector(self.event_store())(),
         )
 
 
@@ -108,6 +119,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     app.include_router(
         experiments_ingest_api.build_router(store=services.event_store(), clock=services.clock)
     )
+    app.include_router(experiments_api.build_router(experiments=services.experiments))
     app.include_router(web_pages.build_router(catalog=services.catalog))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)

@@ -10,6 +10,7 @@ import typer
 from orgloop import __version__
 from orgloop.catalog import cli as catalog_cli
 from orgloop.contracts import cli as contracts_cli
+from orgloop.experiments import cli as experiments_cli
 from orgloop.flags import cli as flags_cli
 from orgloop.kernel import cli as kernel_cli
 from orgloop.kernel.console import err, out
@@ -34,6 +35,8 @@ app.add_typer(
 )
 app.command("can-i-deploy", rich_help_panel="Can it ship alone")(contracts_cli.can_i_deploy)
 app.add_typer(flags_cli.app, name="flags", rich_help_panel="Is it working")
+app.add_typer(experiments_cli.app, name="experiments", rich_help_panel="Is it working")
+app.command("analyze", rich_help_panel="Is it working")(experiments_cli.analyze)
 
 
 def _version(value: bool) -> None:

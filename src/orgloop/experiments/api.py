@@ -1,0 +1,97 @@
+"""The experiments REST resources (thin: parse, call the service, return its models)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from orgloop.experiments.models import (
+    Alert,
+    Decision,
+    DecisionIn,
+    Experiment,
+    ExperimentCreate,
+    ExperimentPage,
+    LearningPage,
+    Status,
+    Velocity,
+)
+from orgloop.experiments.service import ExperimentService
+from orgloop.kernel.http import Caller
+
+Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+
+
+def build_router(*, experiments: ExperimentService) -> APIRouter:
+    router = APIRouter(prefix="/api/v1", tags=["experiments"])
+
+    @router.post("/experiments", status_code=201)
+    def create_experiment(body: ExperimentCreate, caller: Caller) -> Experiment:
+        """Plan an experiment; the planned sample size comes from ``plan`` (baseline and MDE)."""
+        return experiments.create(body, actor=caller)
+
+    @router.get("/experiments")
+    def list_experiments(
+        caller: Caller,
+        team: str | None = None,
+        status: Status | None = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> ExperimentPage:
+        caller.require_read()
+        return experiments.list_experiments(team=team, status=status, limit=limit, offset=offset)
+
+    @router.get("/experiments/{key}")
+    def get_experiment(key: str, caller: Caller) -> Experiment:
+        caller.require_read()
+        return experiments.get(key)
+
+    @router.post("/experiments/{key}/start")
+    def start_experiment(key: str, caller: Caller) -> Experiment:
+        return experiments.start(key, actor=caller)
+
+    @router.post("/experiments/{key}/stop")
+    def stop_experiment(key: str, caller: Caller) -> Experiment:
+        return experiments.stop(key, actor=caller)
+
+    @router.get("/experiments/{key}/analysis")
+    def read_analysis(key: str, caller: Caller) -> dict[str, Any]:
+        """Analyse now from the event store; nothing is recorded."""
+        caller.require_read()
+        return experiments.analyse(key, actor=caller)
+
+    @router.post("/experiments/{key}/analysis")
+    def record_analysis(key: str, caller: Caller) -> dict[str, Any]:
+        """Analyse now, keep the snapshot, and raise alerts (SRM, guardrail breach)."""
+        caller.require_read()
+        return experiments.analyse(key, actor=caller, record=True)
+
+    @router.get("/experiments/{key}/alerts")
+    def list_alerts(key: str, caller: Caller) -> list[Alert]:
+        caller.require_read()
+        return experiments.alerts(key)
+
+    @router.post("/experiments/{key}/decision", status_code=201)
+    def decide(key: str, body: DecisionIn, caller: Caller) -> Decision:
+        """Ship, kill or iterate, with the analysis it was made on kept as evidence."""
+        return experiments.decide(key, body, actor=caller)
+
+    @router.get("/learnings")
+    def learnings(
+        caller: Caller,
+        team: str | None = None,
+        q: Annotated[str | None, Query(description="Words to find in any field.")] = None,
+    ) -> LearningPage:
+        """The learning log: every experiment's hypothesis, result and decision."""
+        caller.require_read()
+        return experiments.learnings(team=team, q=q)
+
+    @router.get("/experiments-velocity")
+    def velocity(caller: Caller, team: str | None = None) -> Velocity:
+        """Experiments started and decided per month, and days from start to decision."""
+        caller.require_read()
+        return experiments.velocity(team=team)
+
+    return router

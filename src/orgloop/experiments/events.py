@@ -1,0 +1,28 @@
+"""Facts the experiments slice publishes (subscribed to in the composition root)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class ExperimentAlert:
+    """An analysis found a guardrail breach or a sample ratio mismatch.
+
+    The composition root may subscribe to this to turn the experiment's flag off.
+    """
+
+    experiment: str
+    flag_key: str
+    owner: str
+    kind: Literal["srm", "guardrail"]
+    message: str
+
+
+@dataclass(frozen=True)
+class ExperimentDecided:
+    experiment: str
+    flag_key: str
+    owner: str
+    decision: Literal["ship", "kill", "iterate"]
