@@ -16,6 +16,7 @@ from orgloop.kernel import db as kernel_db
 from orgloop.kernel.clock import FixedClock
 from orgloop.kernel.ids import SequentialIds
 from orgloop.kernel.settings import Settings
+from tests.live import LiveServer
 
 POSTGRES_URL = os.environ.get(
     "ORGLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -114,44 +115,9 @@ def admin(app_client: TestClient, admin_token: str) -> TestClient:
     return app_client
 
 
-class LiveServer:
-    """A real uvicorn server on a loopback port, in a background thread."""
-
-    def __init__(self, services: Services) -> None:
-        import socket
-        import threading
-
-        import uvicorn
-
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            self.port = int(sock.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            create_app(services=services), host="127.0.0.1", port=self.port, log_level="warning"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        import time
-
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the test server did not start within 20 s")
-            time.sleep(0.02)
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-
-
 @pytest.fixture
 def live_server(services: Services) -> Iterator[LiveServer]:
-    with LiveServer(services) as server:
+    with LiveServer(create_app(services=services)) as server:
         yield server
 
 

@@ -8,24 +8,15 @@ from typing import Any
 from fastapi import FastAPI
 
 from orgloop.app import Services, create_app
-from orgloop.contracts.api import build_router
 from orgloop.contracts.service import ContractService
 
 
 def contract_service(services: Services) -> ContractService:
-    return ContractService(
-        db=services.db,
-        audit=services.audit,
-        clock=services.clock,
-        bus=services.bus,
-        catalog=services.catalog,
-    )
+    return services.contracts
 
 
 def contracts_app(services: Services) -> FastAPI:
-    app = create_app(services=services)
-    app.include_router(build_router(contracts=contract_service(services)))
-    return app
+    return create_app(services=services)
 
 
 def orders_api(*, with_total: bool = True, version: str = "1.0.0") -> dict[str, Any]:

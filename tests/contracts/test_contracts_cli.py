@@ -4,14 +4,11 @@ CLI -> HTTP client -> real server -> service -> database."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import typer
-import uvicorn
 import yaml
 from typer.testing import CliRunner
 
@@ -19,6 +16,7 @@ from orgloop.app import Services
 from orgloop.contracts import cli as contracts_cli
 from tests.catalog.builders import shop_payload
 from tests.contracts.registry_builders import CHECKOUT_LIGHT, contracts_app, orders_api
+from tests.live import LiveServer
 
 root = typer.Typer()
 root.add_typer(contracts_cli.app, name="contracts")
@@ -37,19 +35,11 @@ def server(services: Services, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     secret = services.tokens.bootstrap_admin()
     assert secret is not None
     services.catalog.import_catalog(_import_request(), actor=_system())
-    config = uvicorn.Config(contracts_app(services), host="127.0.0.1", port=0, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    monkeypatch.setenv("ORGLOOP_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("ORGLOOP_TOKEN", secret.secret)
-    monkeypatch.setenv("ORGLOOP_CONFIG_DIR", str(tmp_path / "config"))
-    yield
-    server.should_exit = True
-    thread.join(timeout=10)
+    with LiveServer(contracts_app(services)) as live:
+        monkeypatch.setenv("ORGLOOP_URL", live.url)
+        monkeypatch.setenv("ORGLOOP_TOKEN", secret.secret)
+        monkeypatch.setenv("ORGLOOP_CONFIG_DIR", str(tmp_path / "config"))
+        yield
 
 
 def _import_request() -> object:

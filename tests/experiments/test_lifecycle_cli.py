@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import typer
-import uvicorn
 from typer.testing import CliRunner
 
 from orgloop.app import Services, create_app
@@ -21,6 +17,7 @@ from orgloop.kernel.auth import SYSTEM
 from tests.catalog.builders import shop_payload
 from tests.experiments.analysis_data import Plan
 from tests.experiments.test_lifecycle import Lab
+from tests.live import LiveServer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "experiments"
 
@@ -53,24 +50,11 @@ def server(
     lab: Lab, admin_token: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[str]:
     lab.services.experiments = lab.service  # the app serves the lab's service (its own event store)
-    app = create_app(services=lab.services)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the test server did not start"
-        time.sleep(0.02)
-    monkeypatch.setenv("ORGLOOP_URL", f"http://127.0.0.1:{port}")
-    monkeypatch.setenv("ORGLOOP_TOKEN", admin_token)
-    monkeypatch.setenv("ORGLOOP_CONFIG_DIR", str(tmp_path / "config"))
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with LiveServer(create_app(services=lab.services)) as live:
+        monkeypatch.setenv("ORGLOOP_URL", live.url)
+        monkeypatch.setenv("ORGLOOP_TOKEN", admin_token)
+        monkeypatch.setenv("ORGLOOP_CONFIG_DIR", str(tmp_path / "config"))
+        yield live.url
 
 
 def test_experiment_from_plan_to_learning(

@@ -11,7 +11,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from orgloop.app import Services
-from tests.sdk.server import LiveApp, add_team, flags_app, member_token, sdk_key
+from tests.live import LiveServer
+from tests.sdk.server import add_team, flags_app, member_token, sdk_key
 
 ROLLOUT = [{"kind": "force", "id": "beta", "condition": {"country": "NL"}, "value": True}]
 
@@ -220,7 +221,7 @@ def test_the_stream_sends_the_new_etag_after_a_change_and_heartbeats(
 
     add_team(services, "checkout")
     key = sdk_key(services, "production")
-    with LiveApp(flags_app(services, heartbeat=0.2)) as server:
+    with LiveServer(flags_app(services, heartbeat=0.2)) as server:
         seen: list[str] = []
         ready = threading.Event()
         reader = threading.Thread(target=_stream_events, args=(server.url, key, seen, ready))

@@ -12,15 +12,16 @@ from typer.testing import CliRunner
 from orgloop.app import Services
 from orgloop.flags import cli as flags_cli
 from tests.cli import Result
-from tests.sdk.server import LiveApp, add_team, flags_app
+from tests.live import LiveServer
+from tests.sdk.server import add_team, flags_app
 
 
 @pytest.fixture
 def server(
     services: Services, admin_token: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[LiveApp]:
+) -> Iterator[LiveServer]:
     add_team(services, "checkout")
-    with LiveApp(flags_app(services)) as live:
+    with LiveServer(flags_app(services)) as live:
         monkeypatch.setenv("ORGLOOP_URL", live.url)
         monkeypatch.setenv("ORGLOOP_TOKEN", admin_token)
         monkeypatch.setenv("ORGLOOP_CONFIG_DIR", str(tmp_path / "config"))
@@ -32,7 +33,9 @@ def run(*args: str) -> Result:
     return Result(result.exit_code, result.stdout, result.stderr)
 
 
-def test_create_set_rules_toggle_explain_kill_and_history(server: LiveApp, tmp_path: Path) -> None:
+def test_create_set_rules_toggle_explain_kill_and_history(
+    server: LiveServer, tmp_path: Path
+) -> None:
     assert run("create", "new-checkout", "--owner", "checkout", "--tag", "q3").exit_code == 0
     rules = tmp_path / "rules.yaml"
     rules.write_text("- kind: force\n  id: dutch\n  condition: {country: NL}\n  value: true\n")
@@ -56,7 +59,7 @@ def test_create_set_rules_toggle_explain_kill_and_history(server: LiveApp, tmp_p
     assert actions == ["flag.kill", "flag.toggle.on", "flag.environment", "flag.create"]
 
 
-def test_invalid_rules_exit_2_with_the_field_path(server: LiveApp, tmp_path: Path) -> None:
+def test_invalid_rules_exit_2_with_the_field_path(server: LiveServer, tmp_path: Path) -> None:
     run("create", "f", "--owner", "checkout")
     rules = tmp_path / "rules.json"
     rules.write_text(json.dumps({"enabled": True, "rules": [
@@ -66,7 +69,7 @@ def test_invalid_rules_exit_2_with_the_field_path(server: LiveApp, tmp_path: Pat
     assert "rules[0].weights" in result.stderr
 
 
-def test_an_unknown_flag_exits_2(server: LiveApp) -> None:
+def test_an_unknown_flag_exits_2(server: LiveServer) -> None:
     result = run("kill", "missing", "--env", "production")
     assert result.exit_code == 2
     assert "no flag 'missing'" in result.stderr

@@ -10,7 +10,8 @@ import httpx
 
 from orgloop.app import Services
 from orgloop.sdk import Client
-from tests.sdk.server import LiveApp, add_team, flags_app, sdk_key
+from tests.live import LiveServer
+from tests.sdk.server import add_team, flags_app, sdk_key
 
 
 def _until(check: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -27,7 +28,7 @@ def test_a_kill_reaches_a_streaming_client_within_a_second(
 ) -> None:
     add_team(services, "checkout")
     events: list[dict[str, Any]] = []
-    with LiveApp(flags_app(services, heartbeat=0.5, events=events)) as server:
+    with LiveServer(flags_app(services, heartbeat=0.5, events=events)) as server:
         admin = httpx.Client(
             base_url=server.url, headers={"Authorization": f"Bearer {admin_token}"}
         )

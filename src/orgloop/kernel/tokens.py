@@ -49,7 +49,6 @@ class TokenService:
         self._audit = audit
         self._clock = clock
         self._ids = ids
-        self._cache: dict[str, Principal] = {}
 
     def create(self, request: TokenCreate, *, actor: Principal) -> TokenCreated:
         actor.require_admin("creating tokens")
@@ -117,21 +116,17 @@ class TokenService:
                 before=before,
                 after=after.model_dump(mode="json"),
             )
-        self._cache = {k: v for k, v in self._cache.items() if v.token_id != token_id}
         return after
 
     def authenticate(self, secret: str) -> Principal:
+        # No in-process cache: with several replicas on one PostgreSQL, a revocation must take
+        # effect on every replica at once; the lookup is one indexed read.
         digest = hash_secret(secret)
-        cached = self._cache.get(digest)
-        if cached is not None:
-            return cached
         with self._db.reading() as session:
             row = session.scalar(sa.select(_TokenRow).where(_TokenRow.token_hash == digest))
             if row is None or row.revoked_at is not None:
                 raise Unauthenticated("the token is unknown or revoked")
-            principal = _principal(row)
-        self._cache[digest] = principal
-        return principal
+            return _principal(row)
 
 
 def _principal(row: _TokenRow) -> Principal:
