@@ -1,0 +1,79 @@
+"""``orgloop serve`` and ``orgloop db upgrade`` as a user runs them: real processes, real files."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from tests.cli import run
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve_once(data_dir: Path) -> str:
+    """Start the server, wait until it answers, stop it; return what it printed."""
+    port = _free_port()
+    env = {**os.environ, "ORGLOOP_DATA_DIR": str(data_dir), "ORGLOOP_PORT": str(port)}
+    env.pop("ORGLOOP_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "orgloop.main", "serve"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("orgloop serve did not answer within 60 s")
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=20)
+    return output
+
+
+@pytest.mark.slow
+def test_first_start_prints_an_admin_token_once_and_it_works(tmp_path: Path) -> None:
+    first = _serve_once(tmp_path)
+    token = re.search(r"^(olp_adm_\S+)$", first, flags=re.MULTILINE)
+    assert token is not None, first
+    second = _serve_once(tmp_path)
+    assert "olp_adm_" not in second
+    assert "First start" not in second
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'orgloop.db'}")
+    with engine.connect() as conn:
+        stored = conn.execute(sa.text("SELECT token_hash FROM tokens")).scalars().all()
+    engine.dispose()
+    assert len(stored) == 1
+    assert token.group(1) not in stored[0]
+
+
+def test_db_upgrade_creates_every_slices_tables(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ORGLOOP_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("ORGLOOP_DATABASE_URL", raising=False)
+    result = run("db", "upgrade")
+    assert result.exit_code == 0, result.stderr
+    assert "up to date" in result.stdout
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'orgloop.db'}")
+    tables = set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    assert {"tokens", "audit_log", "catalog_entities", "catalog_relations"} <= tables
+    assert run("db", "upgrade").exit_code == 0  # idempotent
