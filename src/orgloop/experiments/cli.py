@@ -9,7 +9,6 @@ import typer
 import yaml
 
 from orgloop.experiments.client import ExperimentsClient
-from orgloop.experiments.config import load_config, run_config
 from orgloop.kernel.console import client, exits, out, print_json, render
 from orgloop.kernel.errors import InvalidInput
 
@@ -41,6 +40,9 @@ def analyze(
 
     Example: orgloop analyze examples/experiments/analyze.yaml --json
     """
+    # Imported here: the analysis stack (Ibis, DuckDB, SciPy) would slow every other command.
+    from orgloop.experiments.config import load_config, run_config
+
     report = run_config(load_config(config), base=config.resolve().parent).to_dict()
     show_report(report, as_json=as_json)
 
