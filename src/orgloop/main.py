@@ -79,6 +79,10 @@ def serve(
             "[bold]First start:[/bold] created an admin token. It is shown once; store it now:"
         )
         out.print(first.secret, highlight=False)
+    if settings.analysis_interval_seconds > 0:
+        from orgloop.experiments.schedule import AnalysisSchedule
+
+        AnalysisSchedule(services.experiments, interval=settings.analysis_interval_seconds).start()
     err.print(f"orgloop {__version__} serving {settings.base_url()}  (data: {settings.data_dir})")
     uvicorn.run(
         create_app(services=services), host=settings.host, port=settings.port, log_level="warning"

@@ -28,6 +28,11 @@ class Settings(BaseSettings):
         gt=0,
         description="Comment lines on idle SDK streams keep proxies from closing them.",
     )
+    analysis_interval_seconds: float = Field(
+        default=3600.0,
+        ge=0,
+        description="How often 'orgloop serve' analyses running experiments (0: never).",
+    )
     public_url: str | None = Field(default=None, description="URL printed for people to open.")
 
     def resolved_database_url(self) -> str:
