@@ -1,4 +1,5 @@
-"""``make demo`` works: a real server process, the shop imported over HTTP, a token printed."""
+"""``make demo`` works: a real server process, the shop imported over HTTP, experiments run on
+simulated customers through the SDK and their true effects found, a token printed."""
 
 from __future__ import annotations
 
@@ -8,6 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
+
+# The simulated customers' true effects on each experiment's primary metric.
+TRUE_LIFTS = {"checkout-seconds": -0.28, "spend": 0.15, "packing-mistakes": -0.18}
+ROW = re.compile(
+    r"^\s+(?P<metric>[a-z-]+)\s+(?P<role>primary|guardrail)\s+treatment\s+(?P<lift>[-+][\d.]+)%"
+    r"\s+\[(?P<low>[-+][\d.]+)%, (?P<high>[-+][\d.]+)%\]",
+    re.MULTILINE,
+)
 
 
 @pytest.mark.slow
@@ -25,7 +34,7 @@ def test_demo_sets_up_the_shop_and_prints_url_and_token(tmp_path: Path) -> None:
         ],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -37,3 +46,17 @@ def test_demo_sets_up_the_shop_and_prints_url_and_token(tmp_path: Path) -> None:
     assert re.search(r"dashboard:\s+http://127\.0\.0\.1:\d+/\?token=olp_adm_", result.stdout)
     assert (tmp_path / "demo" / "orgloop.db").exists()
     assert not (tmp_path / "demo" / "server.log").read_text().count("Traceback")
+
+    rows = {m["metric"]: m for m in ROW.finditer(result.stdout)}
+    for metric, truth in TRUE_LIFTS.items():
+        lift, low, high = (float(rows[metric][k]) / 100 for k in ("lift", "low", "high"))
+        assert abs(lift - truth) < 0.05, (metric, lift)
+        assert low <= truth <= high, (metric, low, high)
+        assert high < 0 or low > 0, (metric, low, high)  # the interval excludes no effect
+    assert result.stdout.count("recommendation: ship") == 3
+    assert re.search(r"60000 exposures, \d+ events, 0 dropped", result.stdout)
+    assert "decided one-page-checkout: ship" in result.stdout
+    assert "learning log: 3 experiments, 1 decided" in result.stdout
+    assert re.search(
+        r"experiment:\s+http://127\.0\.0\.1:\d+/experiments/guided-packing", result.stdout
+    )

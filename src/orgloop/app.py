@@ -17,6 +17,7 @@ from orgloop.contracts import api as contracts_api
 from orgloop.contracts.service import ContractService
 from orgloop.experiments import api as experiments_api
 from orgloop.experiments import ingest_api as experiments_ingest_api
+from orgloop.experiments.events import ExperimentAlert
 from orgloop.experiments.eventstore import EventStore
 from orgloop.experiments.service import ExperimentService, event_store_connector
 from orgloop.flags import api as flags_api
@@ -24,6 +25,7 @@ from orgloop.flags.service import FlagService
 from orgloop.kernel import api as kernel_api
 from orgloop.kernel import db as kernel_db
 from orgloop.kernel.audit import AuditLog
+from orgloop.kernel.auth import SYSTEM
 from orgloop.kernel.bus import EventBus
 from orgloop.kernel.clock import Clock, SystemClock
 from orgloop.kernel.http import BodyLimit, install_authentication, install_error_handlers
@@ -76,6 +78,12 @@ class Services:
             catalog=self.catalog,
             connect=lambda: event_store_connector(self.event_store())(),
         )
+        self.bus.subscribe(ExperimentAlert, self.on_experiment_alert)
+
+    def on_experiment_alert(self, alert: ExperimentAlert) -> None:
+        """Kill the experiment's flag where its owners asked for it (audited as the system)."""
+        for environment in alert.auto_kill_environments:
+            self.flags.kill(alert.flag_key, environment, actor=SYSTEM)
 
 
 def build_services(

@@ -10,7 +10,8 @@ from typing import Literal
 class ExperimentAlert:
     """An analysis found a guardrail breach or a sample ratio mismatch.
 
-    The composition root may subscribe to this to turn the experiment's flag off.
+    The composition root subscribes to this to kill the experiment's flag in each of
+    ``auto_kill_environments`` (the experiment's own setting; empty means alert only).
     """
 
     experiment: str
@@ -18,6 +19,7 @@ class ExperimentAlert:
     owner: str
     kind: Literal["srm", "guardrail"]
     message: str
+    auto_kill_environments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,7 @@ def experiment_of(row: Any) -> Experiment:
         method=spec["method"],
         correction=spec["correction"],
         cuped=spec["cuped"],
+        auto_kill_environments=list(spec.get("auto_kill_environments") or []),
         plan=spec.get("plan"),
         planned_sample_size=row.planned_sample_size,
         created_at=row.created_at,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -13,6 +13,8 @@ Status = Literal["draft", "running", "stopped", "decided"]
 DecisionKind = Literal["ship", "kill", "iterate"]
 
 _KEY = r"^[a-z0-9][a-z0-9_-]{0,99}$"
+_ENV = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+Environment = Annotated[str, Field(pattern=_ENV)]
 
 
 class _In(BaseModel):
@@ -51,6 +53,11 @@ class ExperimentCreate(_In):
     correction: Correction = "holm"
     cuped: bool = True
     plan: PowerPlan | None = None
+    auto_kill_environments: list[Environment] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Environments where the flag is killed when an alert (SRM, guardrail) fires.",
+    )
 
     @model_validator(mode="after")
     def _variations_fit(self) -> Self:
@@ -77,6 +84,9 @@ class Experiment(BaseModel):
     cuped: bool
     plan: PowerPlan | None
     planned_sample_size: int | None = Field(description="Units per variant, from the plan.")
+    auto_kill_environments: list[str] = Field(
+        default_factory=list, description="Where the flag is killed when an alert fires."
+    )
     created_at: datetime
     started_at: datetime | None
     stopped_at: datetime | None

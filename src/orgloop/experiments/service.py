@@ -287,7 +287,12 @@ class ExperimentService:
             )
             raised.append(
                 ExperimentAlert(
-                    experiment.key, experiment.flag_key, experiment.owner, kind, message
+                    experiment.key,
+                    experiment.flag_key,
+                    experiment.owner,
+                    kind,
+                    message,
+                    auto_kill_environments=tuple(experiment.auto_kill_environments),
                 )
             )
         return raised

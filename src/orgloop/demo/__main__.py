@@ -1,0 +1,125 @@
+"""``python -m orgloop.demo [--no-wait] [--data-dir D] [--port P]``: run the demo shop."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import signal
+from pathlib import Path
+
+from orgloop.app import build_services
+from orgloop.demo import contracts, experiments, server, traffic
+from orgloop.demo.shop import EXAMPLES, import_shop
+from orgloop.kernel.client import ApiClient
+from orgloop.kernel.settings import Settings
+from orgloop.sdk import Client
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="orgloop demo", description=__doc__)
+    parser.add_argument("--data-dir", type=Path, default=Path(".demo"), help="Wiped and recreated.")
+    parser.add_argument(
+        "--port", type=int, default=8080, help="Preferred port (a free one if taken)."
+    )
+    parser.add_argument(
+        "--no-wait", action="store_true", help="Stop the server once the demo is set up."
+    )
+    parser.add_argument(
+        "--customers", type=int, default=20_000, help="Simulated customers (default 20000)."
+    )
+    parser.add_argument("--seed", type=int, default=2, help="Seed of the simulated customers.")
+    return parser.parse_args(argv)
+
+
+def _admin_token(data_dir: Path) -> str:
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    services = build_services(Settings(data_dir=data_dir))
+    admin = services.tokens.bootstrap_admin()
+    services.db.engine.dispose()
+    assert admin is not None
+    return admin.secret
+
+
+def _catalog_and_contracts(api: ApiClient) -> None:
+    report = import_shop(api)
+    created, relations = report["created"], report["relations"]
+    print(f"imported the demo shop: {len(created)} entities, {relations} relations")
+    for line in contracts.verdict_lines(contracts.ship_orders_v2(api)):
+        print(line)
+
+
+def _experiments(api: ApiClient, base: str, args: argparse.Namespace) -> list[str]:
+    started = experiments.set_up(api, EXAMPLES / "experiments")
+    keys = [e["key"] for e in started]
+    print(f"\nstarted {len(keys)} experiments: {', '.join(keys)}")
+    sdk_key = api.post("/api/v1/tokens", {"role": "sdk", "environment": "production"})["secret"]
+    # A whole period of the shop is queued faster than it is sent: a buffer that holds it all,
+    # and big batches, so no event is dropped and the sender keeps up. The flags are set before
+    # the client starts, so it needs no event stream (which would hold the server's shutdown).
+    sdk = Client(
+        url=base,
+        sdk_key=sdk_key,
+        environment="production",
+        stream=False,
+        batch_size=2000,
+        buffer_size=500_000,
+    )
+    with sdk:
+        if not sdk.wait_until_ready(30):
+            raise SystemExit("the SDK did not load the production ruleset within 30 s")
+        run = traffic.run(sdk, experiments=keys, customers=args.customers, seed=args.seed)
+    exposures = sum(sum(variants.values()) for variants in run.exposures.values())
+    print(
+        f"simulated {run.customers} customers through the SDK in {run.seconds:.1f} s: "
+        f"{exposures} exposures, {run.events} events, {sdk.dropped} dropped"
+    )
+    reports = experiments.analyse(api)
+    for experiment in started:
+        print()
+        for line in experiments.table(experiment, reports[experiment["key"]]):
+            print(line)
+    decision = experiments.decide(api)
+    print(f"\ndecided {decision['experiment']}: {decision['decision']} ({decision['reason']})")
+    learnings = api.get("/api/v1/learnings")["items"]
+    decided = sum(1 for item in learnings if item["decision"])
+    print(f"learning log: {len(learnings)} experiments, {decided} decided")
+    return keys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    secret = _admin_token(args.data_dir)
+    port = server.free_port(args.port)
+    print(f"starting orgloop on http://127.0.0.1:{port} (data in {args.data_dir}/) ...", flush=True)
+    process = server.start_server(args.data_dir, port)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        api = ApiClient(base, secret, timeout=120)
+        _catalog_and_contracts(api)
+        keys = _experiments(api, base, args)
+        print()
+        print(f"  dashboard:   {base}/?token={secret}")
+        for key in keys:
+            print(f"  experiment:  {base}/experiments/{key}")
+        print(f"  admin token: {secret}")
+        print()
+        print(f"  try:  export ORGLOOP_URL={base} ORGLOOP_TOKEN={secret}")
+        print("        orgloop catalog services")
+        print("        orgloop catalog show component:checkout")
+        print("        orgloop can-i-deploy orders --version 2.0.0 --to production")
+        print("        orgloop experiments analyze recommendations-v2")
+        print("        orgloop experiments learnings --team checkout")
+        if args.no_wait:
+            return 0
+        print("\nthe server runs until you press Ctrl-C", flush=True)
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        server.stop(process)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
