@@ -10,6 +10,8 @@ what the server does before it accepts a ruleset.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from types import CodeType, FunctionType
 from typing import Any
 
 from orgloop.flags.jsvalues import (
@@ -52,7 +54,7 @@ def compile_condition(
 ) -> Predicate:
     """A predicate over attributes; ``strict`` raises ``InvalidInput`` instead of never matching."""
     compiler = _Compiler(saved_groups or {})
-    predicate = compiler.document(condition, path)
+    predicate = _Inliner(compiler).compile(condition, path)
     if strict and compiler.errors:
         raise invalid(compiler.errors)
     return predicate
@@ -84,7 +86,7 @@ def is_operator_object(value: Any) -> bool:
     return isinstance(value, dict) and bool(value) and all(k[:1] == "$" for k in value)
 
 
-def _getter(key: str) -> Callable[[Attributes], Any]:
+def getter(key: str) -> Callable[[Attributes], Any]:
     if "." not in key:
         return lambda attrs: attrs.get(key)
     parts = tuple(key.split("."))
@@ -164,7 +166,7 @@ class _Compiler:
         return either
 
     def attribute(self, key: str, arg: Any, path: str) -> Predicate:
-        get = _getter(key)
+        get = getter(key)
         test = self.value(arg, path)
         if "." not in key:
             return lambda attrs: test(attrs.get(key))
@@ -386,3 +388,119 @@ _OPERATORS: dict[str, Callable[[_Compiler, Any, str], ValueTest]] = {
     "$regexi": lambda c, arg, path: c.regex(arg, path, ignore_case=True),
 }
 """Operator name -> builder of its test; the README lists their meaning."""
+
+
+class _TooDeep(Exception):
+    """The generated expression would nest too deeply for Python's compiler."""
+
+
+_MAX_DEPTH = 40
+_INLINE_GLOBALS: dict[str, Any] = {"_NUM": _NUMBER, "str": str, "list": list}
+
+
+@lru_cache(maxsize=1024)
+def _code(source: str) -> CodeType:
+    """Compiled code of a generated predicate; rules repeat shapes across rulesets."""
+    namespace: dict[str, Any] = {}
+    # The source is ours: operators and bound names only, never a value from the condition.
+    exec(compile(source, "<condition>", "exec"), {}, namespace)
+    code: CodeType = namespace["predicate"].__code__
+    return code
+
+
+class _Inliner:
+    """Writes a condition as one Python expression, so a unit is tested with a single call.
+
+    The common shapes (string, number and null equality, ``$in``/``$nin`` of strings, numeric
+    ``$gt``-style comparisons, ``$eq``/``$ne`` of strings, ``$exists``, ``$and/$or/$nor/$not``)
+    become inline tests that take the direct Python path when the attribute has the literal's
+    type and fall back to the JavaScript coercions otherwise; every other operator calls the
+    closure ``_Compiler`` builds for it, so meanings (and strict-mode errors) stay in one place.
+    Constants never enter the source: they are bound as names, so no value is ever evaluated.
+    """
+
+    def __init__(self, compiler: _Compiler) -> None:
+        self.compiler = compiler
+        self.names: dict[str, Any] = {}
+
+    def compile(self, condition: Any, path: str) -> Predicate:
+        try:
+            body = self.document(condition, path, 0)
+        except _TooDeep:
+            return self.compiler.document(condition, path)
+        source = f"def predicate(a):\n    return {body}\n"
+        scope = dict(_INLINE_GLOBALS, **self.names)
+        predicate: Predicate = FunctionType(_code(source), scope)
+        return predicate
+
+    def bind(self, value: Any) -> str:
+        name = f"_c{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def document(self, condition: Any, path: str, depth: int) -> str:
+        if depth > _MAX_DEPTH:
+            raise _TooDeep
+        if not isinstance(condition, dict):
+            return f"{self.bind(self.compiler.document(condition, path))}(a)"
+        parts: list[str] = []
+        for key, arg in condition.items():
+            sub = f"{path}.{key}"
+            if key in ("$or", "$nor", "$and") and isinstance(arg, list):
+                docs = [self.document(c, f"{sub}[{i}]", depth + 1) for i, c in enumerate(arg)]
+                joined = f" {'and' if key == '$and' else 'or'} ".join(docs) or "True"
+                parts.append(f"(not ({joined}))" if key == "$nor" else f"({joined})")
+            elif key == "$not":
+                parts.append(f"(not {self.document(arg, sub, depth + 1)})")
+            elif key[:1] == "$":
+                parts.append(f"{self.bind(self.compiler.document({key: arg}, path))}(a)")
+            else:
+                parts.append(self.attribute(key, arg, sub))
+        return "(" + (" and ".join(parts) or "True") + ")"
+
+    def attribute(self, key: str, arg: Any, path: str) -> str:
+        var = f"_v{len(self.names)}"
+        get = f"a.get({self.bind(key)})" if "." not in key else f"{self.bind(getter(key))}(a)"
+        if is_operator_object(arg):
+            tests = [self.operator(op, value, f"{path}.{op}") for op, value in arg.items()]
+        else:
+            tests = [self.equals(arg, path)]
+        first = f"({var} := {get})"
+        written = [tests[0].format(first=first, v=var)]
+        written += [t.format(first=var, v=var) for t in tests[1:]]
+        return "(" + " and ".join(written) + ")"
+
+    def equals(self, expected: Any, path: str) -> str:
+        """A template: ``{first}`` is the first use of the value (it is read there), ``{v}`` later ones."""
+        if isinstance(expected, str):
+            e = self.bind(expected)
+            return f"({{first}} == {e} or ({{v}}.__class__ is not str and {self.js('string')}({{v}}) == {e}))"
+        if isinstance(expected, _NUMBER) and not isinstance(expected, bool):
+            e = self.bind(expected)
+            return f"({{first}} == {e} or ({{v}}.__class__ not in _NUM and {self.js('number')}({{v}}) == {e}))"
+        if expected is None:
+            return "({first} is None)"
+        return self.fallback(self.compiler.value(expected, path))
+
+    def operator(self, op: str, arg: Any, path: str) -> str:
+        if op in ("$in", "$nin") and isinstance(arg, list) and all(type(e) is str for e in arg):
+            strings, any_of = self.bind(frozenset(arg)), self.bind(membership(arg))
+            test = f"(({{first}}.__class__ is str and {{v}} in {strings}) or ({{v}}.__class__ is list and {any_of}({{v}})))"
+            return test if op == "$in" else f"(not {test})"
+        if op in _COMPARE and type(arg) in _NUMBER:
+            e, slow = self.bind(arg), self.bind(self.compiler.operator(op, arg, path))
+            return f"(({{first}}.__class__ in _NUM and {{v}} {_COMPARE[op]} {e}) or ({{v}}.__class__ not in _NUM and {slow}({{v}})))"
+        if op in ("$eq", "$ne") and isinstance(arg, str):
+            return f"({{first}} {'==' if op == '$eq' else '!='} {self.bind(arg)})"
+        if op == "$exists":
+            return f"({{first}} is {'not ' if js_truthy(arg) else ''}None)"
+        return self.fallback(self.compiler.operator(op, arg, path))
+
+    def fallback(self, test: ValueTest) -> str:
+        return f"{self.bind(test)}({{first}})"
+
+    def js(self, kind: str) -> str:
+        return self.bind(js_string if kind == "string" else js_number)
+
+
+_COMPARE = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}

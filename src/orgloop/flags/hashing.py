@@ -80,6 +80,34 @@ if _C_FNV is not None:
         return (_c_fnv(str(h).encode()) % 10000) / 10000
 
 
+def seeded(version: object, seed: str) -> Callable[[str], float] | None:
+    """``value -> hash(seed, value, version)`` with the seed bound, for a rule's hot path.
+
+    GrowthBook's two versions inline the C hash (one call per unit, no version lookup); None for
+    an unknown version.
+    """
+    fn = hasher(version)
+    if fn is None:
+        return None
+    c_fnv, pure = _C_FNV, fnv1a32_pure
+    if c_fnv is None or fn not in (hash_v1, hash_v2):
+        return lambda value: fn(seed, value)
+    if fn is hash_v2:
+
+        def unbiased(value: str) -> float:
+            text = seed + value
+            h = c_fnv(text.encode()) if text.isascii() else pure(text)
+            return (c_fnv(b"%d" % h) % 10000) / 10000
+
+        return unbiased
+
+    def original(value: str) -> float:
+        text = value + seed
+        return ((c_fnv(text.encode()) if text.isascii() else pure(text)) % 1000) / 1000
+
+    return original
+
+
 def hash_md5_shards(seed: str, value: str) -> float:
     """Eppo's sharding: ``md5(f"{salt}-{subject}")[:8] % 10000``, as a fraction in [0, 1)."""
     digest = hashlib.md5(f"{seed}-{value}".encode(), usedforsecurity=False).hexdigest()

@@ -10,6 +10,7 @@ logs why and keeps serving the last good ruleset.
 from __future__ import annotations
 
 import atexit
+import itertools
 import json
 import logging
 import os
@@ -18,7 +19,9 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import httpx
@@ -26,11 +29,13 @@ import httpx
 from orgloop.flags.evaluation import Evaluator, Result
 from orgloop.flags.ruleset import Flag, Ruleset, ruleset_from_dict
 from orgloop.sdk.buffer import EventBuffer
-from orgloop.sdk.transport import Http, SdkError, now_iso, parse_sse, send_with_retry
+from orgloop.sdk.transport import Http, SdkError, parse_sse, send_with_retry
 
 log = logging.getLogger("orgloop.sdk")
 
 _CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
+_NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
+_UNKNOWN = Evaluator(Ruleset()).evaluate("", {})
 _MAX_EXPOSURE_KEYS = 100_000
 
 
@@ -86,7 +91,9 @@ class Client:
         """The engine's result for one unit; records an exposure when an experiment assigns it."""
         if not self._started:
             self._start()
-        result = self._evaluator.evaluate(key, attributes or {})
+        # The hot path: one dictionary lookup and one call into the compiled flag.
+        run = self._evaluator.functions.get(key)
+        result = _UNKNOWN if run is None else run(attributes or _NO_ATTRIBUTES)
         if result.in_experiment:
             self._expose(result)
         return result
@@ -94,11 +101,24 @@ class Client:
     def get_value(
         self, key: str, default: Any = None, attributes: Mapping[str, Any] | None = None
     ) -> Any:
-        value = self.evaluate(key, attributes).value
+        # ``evaluate`` written out: one Python call less on the path services call most.
+        if not self._started:
+            self._start()
+        run = self._evaluator.functions.get(key)
+        result = _UNKNOWN if run is None else run(attributes or _NO_ATTRIBUTES)
+        if result.in_experiment:
+            self._expose(result)
+        value = result.value
         return default if value is None else value
 
     def is_on(self, key: str, attributes: Mapping[str, Any] | None = None) -> bool:
-        return self.evaluate(key, attributes).on
+        if not self._started:
+            self._start()
+        run = self._evaluator.functions.get(key)
+        result = _UNKNOWN if run is None else run(attributes or _NO_ATTRIBUTES)
+        if result.in_experiment:
+            self._expose(result)
+        return result.on
 
     def flag(self, key: str) -> Flag | None:
         """The flag as the current ruleset holds it (None when unknown)."""
@@ -175,7 +195,9 @@ class Client:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._buffer = EventBuffer(self._buffer_size)
-        self._seen: set[tuple[str, str, int]] = set()
+        self._seen: set[tuple[str | None, str, int | None]] = set()
+        self._id_prefix = uuid.uuid4().hex[:20]
+        self._id_counter = itertools.count()
         self._failed = 0
         self._threads: list[threading.Thread] = []
         self._http: Http | None = None
@@ -254,24 +276,31 @@ class Client:
     # -- sending ----------------------------------------------------------------------------
 
     def _expose(self, result: Result) -> None:
-        unit = str(result.hash_value)
-        seen = (str(result.experiment_key), unit, int(result.variation_id or 0))
-        if seen in self._seen:
+        # Runs on every assigned evaluation: a set lookup for the units already exposed.
+        unit = result.hash_value
+        if unit.__class__ is not str:
+            unit = str(unit)
+        seen = (result.experiment_key, unit, result.variation_id)
+        exposed = self._seen
+        before = len(exposed)
+        exposed.add(seen)  # one hash of the key; a race at worst sends a harmless duplicate
+        if len(exposed) == before:
             return
-        if len(self._seen) >= _MAX_EXPOSURE_KEYS:
-            self._seen.clear()  # bounded memory; a repeated exposure is harmless downstream
-        self._seen.add(seen)
+        if before >= _MAX_EXPOSURE_KEYS:
+            exposed.clear()  # bounded memory; a repeated exposure is harmless downstream
+            exposed.add(seen)
         variant = result.variation_key or str(result.variation_id)
-        item = {"type": "exposure", "unit": unit, "experiment": seen[0], "variant": variant}
+        item = {"type": "exposure", "unit": unit, "experiment": str(seen[0]), "variant": variant}
         self._enqueue(item)
 
     def _enqueue(self, item: dict[str, Any]) -> None:
-        item["id"] = uuid.uuid4().hex
-        item["timestamp"] = now_iso()
+        item["timestamp"] = _timestamp()  # the id is given when the event is first sent
         if not self._started:
             self._start()
-        if self._buffer.add(item) and len(self._buffer) >= self._batch_size:
-            self._wake.set()
+        # Wake the sender once per batch, not on every event while it is already due.
+        wake = self._wake
+        if self._buffer.add(item) and not wake.is_set() and len(self._buffer) >= self._batch_size:
+            wake.set()
 
     def _send(
         self, batch: list[dict[str, Any]], stop: Callable[[float], bool] | None = None
@@ -279,6 +308,11 @@ class Client:
         if self._http is None:
             self._failed += len(batch)  # offline: nowhere to send
             return
+        # Ids are given once, before the first attempt, so retries stay idempotent. A random
+        # per-client prefix and a counter: unique without a uuid4 (a system call) per event.
+        for item in batch:
+            if "id" not in item:
+                item["id"] = f"{self._id_prefix}{next(self._id_counter):012x}"
         outcome = send_with_retry(
             self._http.send_events,
             batch,
@@ -299,6 +333,20 @@ class Client:
                 if not batch:
                     break
                 self._send(batch)
+
+
+_stamp: tuple[int, str] = (-1, "")
+
+
+def _timestamp() -> str:
+    """``now_iso()``, formatted once per millisecond: events come in bursts."""
+    global _stamp
+    ms = time.time_ns() // 1_000_000
+    last = _stamp  # one read: another thread may replace it meanwhile
+    if last[0] != ms:
+        moment = datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000)
+        last = _stamp = (ms, moment.isoformat(timespec="milliseconds"))
+    return last[1]
 
 
 def _sleep(delay: float) -> bool:
