@@ -204,7 +204,7 @@ def test_an_sdk_key_reads_only_its_environment_and_not_the_flags_api(
 
 def _stream_events(url: str, key: str, seen: list[str], ready: Any) -> None:
     headers = {"Authorization": f"Bearer {key}"}
-    with httpx.stream("GET", f"{url}/api/v1/sdk/stream", headers=headers, timeout=10) as response:
+    with httpx.stream("GET", f"{url}/api/v1/sdk/stream", headers=headers, timeout=60) as response:
         for line in response.iter_lines():
             seen.append(line)
             ready.set()
@@ -226,11 +226,11 @@ def test_the_stream_sends_the_new_etag_after_a_change_and_heartbeats(
         ready = threading.Event()
         reader = threading.Thread(target=_stream_events, args=(server.url, key, seen, ready))
         reader.start()
-        assert ready.wait(10)
+        assert ready.wait(60)
         admin = {"Authorization": f"Bearer {admin_token}"}
         body = {"key": "f", "type": "boolean", "default_value": False, "owner": "checkout"}
         assert httpx.post(f"{server.url}/api/v1/flags", json=body, headers=admin).is_success
-        reader.join(10)
+        reader.join(60)
         etag = httpx.get(
             f"{server.url}/api/v1/sdk/ruleset", headers={"Authorization": f"Bearer {key}"}
         ).headers["etag"]
