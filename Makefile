@@ -43,6 +43,7 @@ browser:
 	fi
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m bench.run
 
 serve: $(STAMP)

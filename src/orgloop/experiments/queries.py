@@ -9,17 +9,23 @@ on DuckDB (the embedded store) and on any Ibis backend that has ``FILTER`` aggre
 
 Extra queries, each over the per-unit table, run only where needed: percentile caps (the cap must
 be known before the sums) and quantile metrics (their levels depend on each variant's ``n``).
+
+What keeps the scan fast (see bench/README-analysis.md): windows are compared as integer
+microseconds since the first exposure (``epoch_us`` on DuckDB: no time-zone calendar per event);
+events outside every window are dropped in the join; event-name and window flags are computed
+once per row; units in several variants ride along as a NULL variant, so exposures are read once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from statistics import NormalDist
 from typing import Any
 
 import ibis
+import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
 from orgloop.experiments.errors import MetricInvalid
@@ -102,13 +108,17 @@ def analyse(
     """Sufficient statistics of ``metrics`` per variant of ``experiment``, from Ibis backend ``con``."""
     _check_unique(metrics)
     src = sources(con, mapping)
-    units, several = _first_exposures(src, experiment=experiment, until=until)
-    per_unit = _per_unit(src, units, metrics, until=until)
-    per_unit = _capped(con, per_unit, metrics)
+    units = _first_exposures(src, experiment=experiment, until=until)
+    # Units seen in several variants stay in the per-unit table with variant NULL: the main
+    # query then counts them as its NULL group, so exposures are read once, not twice.
+    per_unit = _per_unit(con, src, units, metrics, until=until)
+    clean = per_unit.filter(per_unit.variant.notnull())
+    caps = _caps(con, clean, metrics)
+    per_unit, clean = _capped(per_unit, caps), _capped(clean, caps)
     rows = _rows(con, per_unit.group_by("variant").aggregate(**_variant_sums(per_unit, metrics)))
-    rows.sort(key=lambda r: str(r["variant"]))
+    excluded = sum(int(r["n"]) for r in rows if r["variant"] is None)
+    rows = sorted((r for r in rows if r["variant"] is not None), key=lambda r: str(r["variant"]))
     counts = tuple((str(r["variant"]), int(r["n"])) for r in rows)
-    excluded = int(con.to_pyarrow(several).as_py())
     diagnostics = Diagnostics(
         exposed_units=sum(n for _, n in counts) + excluded, units_in_several_variants=excluded
     )
@@ -116,7 +126,7 @@ def analyse(
         experiment=experiment,
         units=counts,
         metrics=tuple(_metric_stats(m, r) for r in rows for m in metrics if m.kind != "quantile"),
-        quantiles=_quantiles(con, per_unit, metrics, counts, confidence),
+        quantiles=_quantiles(con, clean, metrics, counts, confidence),
         diagnostics=diagnostics,
     )
 
@@ -128,37 +138,56 @@ def _check_unique(metrics: Sequence[Metric]) -> None:
             raise MetricInvalid.at(f"metrics[{index}].key", f"metric key {key!r} is repeated")
 
 
-def _first_exposures(
-    src: Sources, *, experiment: str, until: datetime | None
-) -> tuple[ir.Table, ir.Scalar]:
-    """Each unit's variant and first exposure; units seen in two variants are left out."""
+def _first_exposures(src: Sources, *, experiment: str, until: datetime | None) -> ir.Table:
+    """Each unit's first exposure and variant (NULL for a unit seen in several variants)."""
     exposures = src.exposures.filter(src.exposures.experiment == experiment)
     if until is not None:
         exposures = exposures.filter(exposures.timestamp < until)
+    # min == max instead of COUNT(DISTINCT): a distinct aggregate costs a second hash table.
     per_unit = exposures.group_by("unit").aggregate(
         first_exposure=exposures.timestamp.min(),
-        variants=exposures.variant.nunique(),
-        variant=exposures.variant.min(),
+        low=exposures.variant.min(),
+        high=exposures.variant.max(),
     )
-    clean = per_unit.filter(per_unit.variants == 1).select("unit", "variant", "first_exposure")
-    several = per_unit.filter(per_unit.variants > 1).count()
-    return clean, several
+    variant = ibis.ifelse(per_unit.low == per_unit.high, per_unit.low, ibis.null("string"))
+    return per_unit.select("unit", "first_exposure", variant=variant)
 
 
-def _seconds(hours: float) -> ir.IntervalScalar:
-    return ibis.interval(seconds=round(hours * 3600))
+def _epoch_us_builtin(timestamp: Any) -> Any:
+    """DuckDB's microseconds since the epoch (no time-zone calendar work)."""
 
 
-def _in_window(events: ir.Table, measure: Measure, window: Window) -> ir.BooleanValue:
-    start = events.first_exposure + _seconds(window.start_hours)
-    condition = (events.event == measure.event) & (events.timestamp >= start)
+_epoch_us: Callable[[ir.Value], ir.IntegerValue] = ibis.udf.scalar.builtin(
+    _epoch_us_builtin, name="epoch_us", signature=((dt.Timestamp(timezone="UTC"),), dt.int64)
+)
+
+
+def _since_exposure(
+    con: Any, timestamp: ir.TimestampValue, first_exposure: ir.TimestampValue
+) -> ir.IntegerValue:
+    """Microseconds from the unit's first exposure to the event, as an exact integer.
+
+    Windows then compare integers: adding an interval to a TIMESTAMPTZ per event goes through
+    DuckDB's time-zone calendar and costs more than the rest of the query.
+    """
+    if getattr(con, "name", None) == "duckdb":
+        since: ir.IntegerValue = _epoch_us(timestamp) - _epoch_us(first_exposure)
+        return since
+    return timestamp.delta(first_exposure, unit="microsecond")
+
+
+def _micros(hours: float) -> int:
+    return round(hours * 3600) * 1_000_000
+
+
+def _in_window(since: ir.IntegerValue, window: Window) -> ir.BooleanValue:
+    condition = since >= _micros(window.start_hours)
     if window.end_hours is not None:
-        condition &= events.timestamp < events.first_exposure + _seconds(window.end_hours)
+        condition &= since < _micros(window.end_hours)
     return condition
 
 
-def _unit_aggregate(events: ir.Table, measure: Measure, window: Window) -> ir.Scalar:
-    where = _in_window(events, measure, window)
+def _unit_aggregate(events: ir.Table, measure: Measure, where: ir.BooleanValue) -> ir.Scalar:
     if measure.aggregation in ("count", "any"):
         return events.event.count(where=where)
     if measure.aggregation == "sum":
@@ -178,24 +207,60 @@ def _columns(metric: Metric) -> dict[str, tuple[Measure, Window]]:
     return out
 
 
-def _per_unit(
-    src: Sources, units: ir.Table, metrics: Sequence[Metric], *, until: datetime | None
+def _join_events(
+    con: Any,
+    src: Sources,
+    units: ir.Table,
+    names: list[str],
+    windows: list[Window],
+    *,
+    until: datetime | None,
 ) -> ir.Table:
-    """One row per exposed unit: its variant and one float column per (measure, window)."""
-    columns = {name: spec for metric in metrics for name, spec in _columns(metric).items()}
-    names = sorted({measure.event for measure, _ in columns.values()})
+    """Units LEFT JOIN their events of ``names``; events outside every window are dropped in the
+    join itself (units without any are kept), so fewer rows reach the per-unit GROUP BY."""
     events = src.events.filter(src.events.event.isin(names))
     if until is not None:
         events = events.filter(events.timestamp < until)
-    joined = events.inner_join(units, "unit")
+    events = events.select("unit", "event", "value", "timestamp")
+    since = _since_exposure(con, events.timestamp, units.first_exposure)
+    predicates = [units.unit == events.unit, since >= min(_micros(w.start_hours) for w in windows)]
+    if all(w.end_hours is not None for w in windows):
+        predicates.append(since < max(_micros(w.end_hours or 0) for w in windows))
+    return units.left_join(events, predicates)
+
+
+def _per_unit(
+    con: Any, src: Sources, units: ir.Table, metrics: Sequence[Metric], *, until: datetime | None
+) -> ir.Table:
+    """One row per exposed unit: its variant and one float column per (measure, window).
+
+    One join of the units to their events and one GROUP BY unit with a conditional aggregate per
+    distinct (measure, window): every metric in one scan of the events.
+    """
+    columns = {name: spec for metric in metrics for name, spec in _columns(metric).items()}
+    names = sorted({measure.event for measure, _ in columns.values()})
+    windows = list(dict.fromkeys(window for _, window in columns.values()))
+    joined = _join_events(con, src, units, names, windows, until=until)
+    # One flag per distinct window and per event name, computed once per row and shared by
+    # every conditional aggregate (the database does not share them across aggregates itself).
+    since = _since_exposure(con, joined.timestamp, joined.first_exposure)
+    window_flags = {w: f"__w{i}" for i, w in enumerate(windows)}
+    event_flags = {name: f"__e{i}" for i, name in enumerate(names)}
+    joined = joined.mutate(
+        **{flag: _in_window(since, w) for w, flag in window_flags.items()},
+        **{flag: joined.event == name for name, flag in event_flags.items()},
+    )
     # Identical (measure, window) pairs across metrics are aggregated once.
     distinct: dict[tuple[Measure, Window], str] = {}
     for name, spec in columns.items():
         distinct.setdefault(spec, name)
-    sums = joined.group_by("unit").aggregate(
-        **{name: _unit_aggregate(joined, *spec) for spec, name in distinct.items()}
-    )
-    table = units.left_join(sums, "unit")
+    aggregates = {
+        name: _unit_aggregate(
+            joined, measure, joined[event_flags[measure.event]] & joined[window_flags[window]]
+        )
+        for (measure, window), name in distinct.items()
+    }
+    table = joined.group_by("unit", "variant").aggregate(**aggregates)
     values: dict[str, ir.Value] = {"variant": table.variant}
     for name, (measure, window) in columns.items():
         raw = table[distinct[(measure, window)]]
@@ -205,8 +270,8 @@ def _per_unit(
     return table.select(**values)
 
 
-def _capped(con: Any, per_unit: ir.Table, metrics: Sequence[Metric]) -> ir.Table:
-    """Winsorise each capped metric's value (numerator for ratios) and its covariate."""
+def _caps(con: Any, per_unit: ir.Table, metrics: Sequence[Metric]) -> dict[str, float]:
+    """Each capped metric's cap; percentile caps are read from the units' values first."""
     caps: dict[str, float] = {}
     percentiles = {m.key: m.cap.percentile for m in metrics if m.cap and m.cap.percentile}
     if percentiles:
@@ -220,14 +285,17 @@ def _capped(con: Any, per_unit: ir.Table, metrics: Sequence[Metric]) -> ir.Table
     for m in metrics:
         if m.cap is not None and m.cap.absolute is not None:
             caps[m.key] = m.cap.absolute
-    if not caps:
-        return per_unit
+    return caps
+
+
+def _capped(per_unit: ir.Table, caps: dict[str, float]) -> ir.Table:
+    """Winsorise each capped metric's value (numerator for ratios) and its covariate."""
     updates = {}
     for key, cap in caps.items():
         for column in (f"{key}__y", f"{key}__x"):
             if column in per_unit.columns:
                 updates[column] = per_unit[column].clip(upper=cap)
-    return per_unit.mutate(**updates)
+    return per_unit.mutate(**updates) if updates else per_unit
 
 
 def _variant_sums(per_unit: ir.Table, metrics: Sequence[Metric]) -> dict[str, ir.Scalar]:
