@@ -1,19 +1,24 @@
 """HTTP ingest of exposures and events: ``POST /api/v1/events`` (thin: parse, check role, append).
 
 The body is read as bytes and decoded by ``ingest.parse_batch`` (not by FastAPI's pydantic body
-model) because per-event pydantic objects would cost more than the whole append.
+model) because per-event pydantic objects would cost more than the whole append.  Decoding runs on
+one thread per router: it holds the GIL, so more threads would only take turns (and delay the
+event loop and the store's writer each time they swap).  The request then waits for the commit
+that holds its batch without occupying a thread (``EventStore.submit``); concurrent requests share
+one commit.
 """
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import msgspec
 from fastapi import APIRouter, Request, Response
-from starlette.concurrency import run_in_threadpool
 
 from orgloop.experiments.errors import BatchRejected, BatchTooLarge
-from orgloop.experiments.eventstore import EventStore
+from orgloop.experiments.eventstore import AppendResult, EventStore
 from orgloop.experiments.ingest import Batch, BatchRefused, IngestLimits, parse_batch
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.clock import Clock, SystemClock
@@ -45,15 +50,15 @@ def build_router(
     clock = clock or SystemClock()
     limits = limits or IngestLimits()
     router = APIRouter(prefix="/api/v1", tags=["experiments"])
+    decoder = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-decode")
 
-    def ingest(body: bytes, caller: Principal) -> dict[str, Any]:
+    def decode_and_submit(body: bytes, caller: Principal) -> tuple[Batch, Future[AppendResult]]:
         now = clock.now()
         try:
             batch = parse_batch(body, now=now, limits=limits)
         except BatchRefused as exc:
             raise _refusal(exc) from None
-        result = store.append(batch, received_at=now, environment=caller.environment)
-        return _result(batch, accepted=result.accepted, duplicates=result.duplicates)
+        return batch, store.submit(batch, received_at=now, environment=caller.environment)
 
     @router.post(
         "/events",
@@ -64,8 +69,10 @@ def build_router(
     async def post_events(request: Request, caller: Caller) -> Response:
         _require_event_writer(caller)
         body = await request.body()
-        # Decoding and the DuckDB commit block; keep them off the event loop.
-        result = await run_in_threadpool(ingest, body, caller)
+        loop = asyncio.get_running_loop()
+        batch, committed = await loop.run_in_executor(decoder, decode_and_submit, body, caller)
+        appended = await asyncio.wrap_future(committed)
+        result = _result(batch, accepted=appended.accepted, duplicates=appended.duplicates)
         return Response(_ENCODER.encode(result), media_type="application/json")
 
     return router

@@ -1,0 +1,366 @@
+"""Event ingest over HTTP in batches of 1,000, end to end, next to the store's raw append rate.
+
+Starts a real ``orgloop serve`` on a temporary data directory (admin token bootstrapped as the
+demo does, then an SDK key made through the API), and load-generator processes that post
+pre-serialised batches of unique events over keep-alive connections.  Reports acknowledged events
+per second, stops the server, and checks that the store holds exactly the acknowledged events,
+each once.  In the same run it measures ``parse_batch`` alone and ``EventStore.append`` in
+process on the same batches, and reports HTTP / raw append as a ratio.  The load generator
+shares the machine's cores with the server; the CPU seconds of both are reported.
+
+    .venv/bin/python -m bench.ingest_http [--events 2000000] [--processes 4] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing as mp
+import os
+import platform
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results" / "ingest_http.json"
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def batch_body(start: int, size: int, tag: int) -> bytes:
+    """Events ``start .. start+size`` of one generator: 1 in 10 an exposure, 1 in 4 with properties."""
+    events: list[dict[str, Any]] = []
+    for i in range(start, start + size):
+        event: dict[str, Any] = {
+            "id": f"{tag:08x}-0000-4000-8000-{i:012x}",
+            "unit": f"user-{i % 50_000}",
+            "timestamp": f"2025-12-31T{i % 24:02d}:{i % 60:02d}:{(i // 60) % 60:02d}Z",
+        }
+        if i % 10 == 0:
+            event |= {"type": "exposure", "experiment": "checkout-redesign", "variant": "b"}
+        else:
+            event |= {"type": "track", "event": "purchase", "value": float(i % 100)}
+        if i % 4 == 0:
+            event["properties"] = {"currency": "EUR", "plan": "pro"}
+        events.append(event)
+    return msgspec.json.encode({"events": events})
+
+
+def bodies(first: int, count: int, size: int, tag: int) -> Iterator[bytes]:
+    for n in range(first, first + count):
+        yield batch_body(n * size, size, tag)
+
+
+# -- load generator (runs in child processes) -------------------------------------------------
+
+
+def load_worker(job: dict[str, Any], ready: Any, go: Any, results: Any) -> None:
+    """Post this worker's batches over ``job["connections"]`` keep-alive connections."""
+    payloads = list(bodies(job["first"], job["batches"], job["size"], job["tag"]))
+    ready.put(job["worker"])
+    go.wait()
+    cpu = time.process_time()
+    lock = threading.Lock()
+    totals = {"accepted": 0, "duplicates": 0, "failed": 0}
+    latencies: list[float] = []
+    todo = iter(payloads)
+
+    def connection() -> None:
+        con = http.client.HTTPConnection("127.0.0.1", job["port"], timeout=120)
+        headers = {"Authorization": f"Bearer {job['token']}", "Content-Type": "application/json"}
+        while True:
+            with lock:
+                body = next(todo, None)
+            if body is None:
+                break
+            started = time.perf_counter()
+            con.request("POST", "/api/v1/events", body, headers)
+            response = con.getresponse()
+            answer = response.read()
+            elapsed = time.perf_counter() - started
+            with lock:
+                latencies.append(elapsed)
+                if response.status == 200:
+                    result = json.loads(answer)
+                    totals["accepted"] += result["accepted"]
+                    totals["duplicates"] += result["duplicates"]
+                else:
+                    totals["failed"] += 1
+        con.close()
+
+    threads = [threading.Thread(target=connection) for _ in range(job["connections"])]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    results.put({**totals, "latencies": latencies, "cpu_seconds": time.process_time() - cpu})
+
+
+# -- the server --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def bootstrap_admin(data_dir: Path) -> str:
+    from orgloop.app import build_services
+    from orgloop.kernel.settings import Settings
+
+    services = build_services(Settings(data_dir=data_dir))
+    admin = services.tokens.bootstrap_admin()
+    services.db.engine.dispose()
+    assert admin is not None
+    return admin.secret
+
+
+def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "ORGLOOP_DATA_DIR": str(data_dir)}
+    command = [sys.executable, "-m", "orgloop.main", "serve", "--host", "127.0.0.1"]
+    server = subprocess.Popen([*command, "--port", str(port)], cwd=ROOT, env=env)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if request(port, "GET", "/api/v1/health")[0] == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.kill()
+    raise SystemExit("orgloop serve did not start within 120 s")
+
+
+def request(
+    port: int, method: str, path: str, token: str = "", body: Any = None
+) -> tuple[int, Any]:
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+    con.request(method, path, json.dumps(body) if body is not None else None, headers)
+    response = con.getresponse()
+    answer = response.read()
+    con.close()
+    return response.status, json.loads(answer) if answer else None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a live process, from /proc (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run_http(data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
+    admin = bootstrap_admin(data_dir)
+    port = free_port()
+    server = start_server(data_dir, port)
+    try:
+        status, created = request(
+            port, "POST", "/api/v1/tokens", admin, {"role": "sdk", "environment": "bench"}
+        )
+        assert status == 201, created
+        warmup = warm_up(port, created["secret"], args.batch)
+        cpu_before = cpu_seconds(server.pid)
+        result = drive(port, created["secret"], args)
+        result["server_cpu_seconds"] = round(cpu_seconds(server.pid) - cpu_before, 2)
+        result["server_cpu_us_per_event"] = round(
+            1e6 * result["server_cpu_seconds"] / max(result["acknowledged"], 1), 2
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=120)
+    result["warmup_events"] = warmup
+    result["stored"] = stored_counts(data_dir)
+    return result
+
+
+def warm_up(port: int, token: str, size: int) -> int:
+    """A few untimed batches first (imports and caches), of ids the load never sends."""
+    acknowledged = 0
+    for body in bodies(0, 5, size, tag=0):
+        con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        con.request("POST", "/api/v1/events", body, headers)
+        response = con.getresponse()
+        acknowledged += json.loads(response.read())["accepted"]
+        con.close()
+    return acknowledged
+
+
+def drive(port: int, token: str, args: argparse.Namespace) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
+    per_worker = args.events // args.batch // args.processes
+    jobs = [
+        {"worker": w, "first": w * per_worker, "batches": per_worker, "size": args.batch,
+         "tag": 1, "port": port, "token": token, "connections": args.connections}
+        for w in range(args.processes)
+    ]  # fmt: skip
+    workers = [ctx.Process(target=load_worker, args=(job, ready, go, results)) for job in jobs]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        ready.get(timeout=600)
+    started = time.perf_counter()
+    go.set()
+    reports = [results.get(timeout=3600) for _ in workers]
+    seconds = time.perf_counter() - started
+    for worker in workers:
+        worker.join()
+    latencies = sorted(x for r in reports for x in r["latencies"])
+    accepted = sum(r["accepted"] for r in reports)
+    return {
+        "sent": per_worker * args.processes * args.batch,
+        "acknowledged": accepted,
+        "duplicates": sum(r["duplicates"] for r in reports),
+        "failed_requests": sum(r["failed"] for r in reports),
+        "seconds": round(seconds, 3),
+        "events_per_second": round(accepted / seconds),
+        "request_p50_ms": round(1000 * latencies[len(latencies) // 2], 2),
+        "request_p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 2),
+        "load_generator_cpu_seconds": round(sum(r["cpu_seconds"] for r in reports), 2),
+    }
+
+
+def stored_counts(data_dir: Path) -> dict[str, int]:
+    """Read after the server stopped: DuckDB allows one writing process per file."""
+    from orgloop.experiments.eventstore import EventStore
+
+    store = EventStore.in_data_dir(data_dir)
+    con = store.cursor()
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM exposures) + (SELECT count(*) FROM events),"
+        " (SELECT count(DISTINCT id) FROM exposures) + (SELECT count(DISTINCT id) FROM events)"
+    ).fetchone()
+    con.close()
+    store.close()
+    assert row is not None
+    return {"rows": int(row[0]), "distinct_ids": int(row[1])}
+
+
+# -- the store in process ----------------------------------------------------------------------
+
+
+def run_raw(data_dir: Path, args: argparse.Namespace, threads: int) -> dict[str, Any]:
+    """``parse_batch`` and ``EventStore.append`` timed apart, on the same kind of batches."""
+    from orgloop.experiments.eventstore import EventStore
+    from orgloop.experiments.ingest import IngestLimits, parse_batch
+
+    store = EventStore.in_data_dir(data_dir)
+    limits, total = IngestLimits(), args.events // args.batch
+    parse_seconds = append_seconds = append_cpu = 0.0
+    accepted = 0
+    chunk = 100
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        for first in range(0, total, chunk):
+            payloads = list(bodies(first, min(chunk, total - first), args.batch, tag=2))
+            started = time.perf_counter()
+            batches = [parse_batch(body, now=NOW, limits=limits) for body in payloads]
+            parse_seconds += time.perf_counter() - started
+            started, cpu = time.perf_counter(), time.process_time()
+            appended = pool.map(lambda b: store.append(b, received_at=NOW), batches)
+            accepted += sum(r.accepted for r in appended)
+            append_seconds += time.perf_counter() - started
+            append_cpu += time.process_time() - cpu
+    store.close()
+    return {
+        "threads": threads,
+        "events": accepted,
+        "append_events_per_second": round(accepted / append_seconds),
+        "parse_events_per_second": round(accepted / parse_seconds),
+        "append_cpu_us_per_event": round(1e6 * append_cpu / accepted, 2),
+    }
+
+
+def machine() -> dict[str, Any]:
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "uvicorn_extras": {name: _installed(name) for name in ("uvloop", "httptools")},
+    }
+
+
+def _installed(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+def table(report: dict[str, Any]) -> str:
+    http, raw1, rawn = report["http"], report["raw_append_1_thread"], report["raw_append"]
+    rows = [
+        ("HTTP end to end (events/s)", f"{http['events_per_second']:,}"),
+        (f"raw append, {rawn['threads']} threads (events/s)", f"{rawn['append_events_per_second']:,}"),
+        ("raw append, 1 thread (events/s)", f"{raw1['append_events_per_second']:,}"),
+        ("decode+validate alone (events/s)", f"{rawn['parse_events_per_second']:,}"),
+        ("HTTP / raw append", f"{report['ratio_http_to_raw_append']:.2f}"),
+        ("acknowledged / stored / lost", f"{http['acknowledged']:,} / "
+         f"{http['stored']['distinct_ids']:,} / {report['lost']:,}"),
+        ("CPU s: server / load generator", f"{http['server_cpu_seconds']:.1f} / "
+         f"{http['load_generator_cpu_seconds']:.1f} (wall {http['seconds']:.1f})"),
+        ("server CPU per event (us)", f"{http['server_cpu_us_per_event']:.2f}"),
+        ("load average before / after", f"{report['machine']['load_average']} / "
+         f"{report['machine']['load_average_after']}"),
+        ("target >= 200k events/s, none lost", "met" if report["target_met"] else "NOT met"),
+    ]  # fmt: skip
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="bench.ingest_http", description=__doc__)
+    parser.add_argument("--events", type=int, default=2_000_000, help="Events sent over HTTP.")
+    parser.add_argument("--batch", type=int, default=1000, help="Events per request.")
+    parser.add_argument("--processes", type=int, default=4, help="Load-generator processes.")
+    parser.add_argument("--connections", type=int, default=2, help="Connections per process.")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="Where the JSON goes.")
+    parser.add_argument("--quick", action="store_true", help="A 20,000-event smoke run.")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.processes, args.connections = 20_000, 2, 1
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    report: dict[str, Any] = {"batch": args.batch, "processes": args.processes,
+                              "connections_per_process": args.connections, "machine": machine()}  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="orgloop-ingest-") as tmp:
+        report["http"] = run_http(Path(tmp) / "http", args)
+        threads = args.processes * args.connections
+        report["raw_append"] = run_raw(Path(tmp) / "raw", args, threads)
+        report["raw_append_1_thread"] = run_raw(Path(tmp) / "raw1", args, 1)
+    http = report["http"]
+    report["lost"] = http["acknowledged"] + http["warmup_events"] - http["stored"]["distinct_ids"]
+    report["ratio_http_to_raw_append"] = round(
+        http["events_per_second"] / report["raw_append"]["append_events_per_second"], 3
+    )
+    report["target_met"] = (
+        http["events_per_second"] >= 200_000
+        and report["lost"] == 0
+        and http["acknowledged"] == http["sent"]
+        and http["stored"]["rows"] == http["stored"]["distinct_ids"]
+    )
+    report["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    print(table(report))
+    return 0 if report["lost"] == 0 and http["failed_requests"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,45 @@
+"""Smoke test of bench/ingest_http.py's parts that need no server: payloads, raw append, report."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench import ingest_http
+from orgloop.experiments.ingest import IngestLimits, parse_batch
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_generated_batches_are_valid_and_their_ids_unique() -> None:
+    bodies = list(ingest_http.bodies(0, 3, 200, tag=1))
+    batches = [parse_batch(body, now=NOW, limits=IngestLimits()) for body in bodies]
+    assert all(batch.rejected == [] for batch in batches)
+    ids = [i for b in batches for i in [*b.exposures.id, *b.tracks.id]]
+    assert len(ids) == len(set(ids)) == 600
+    assert {len(b.exposures.id) for b in batches} == {20}
+
+
+def test_the_raw_append_stores_every_event(tmp_path: Path) -> None:
+    args = argparse.Namespace(events=2_000, batch=500)
+    result = ingest_http.run_raw(tmp_path, args, threads=2)
+    assert result["events"] == 2_000
+    assert result["append_events_per_second"] > 0
+
+
+def test_the_report_table_names_the_target_and_losses() -> None:
+    http = {
+        "events_per_second": 1000, "acknowledged": 10, "stored": {"distinct_ids": 10},
+        "server_cpu_seconds": 1.0, "load_generator_cpu_seconds": 0.1, "seconds": 1.0,
+        "server_cpu_us_per_event": 5.0,
+    }  # fmt: skip
+    raw = {"threads": 2, "append_events_per_second": 2000, "parse_events_per_second": 9000}
+    report = {
+        "http": http, "raw_append": raw, "raw_append_1_thread": raw, "lost": 0,
+        "ratio_http_to_raw_append": 0.5, "target_met": False,
+        "machine": {"load_average": [1.0], "load_average_after": [1.0]},
+    }  # fmt: skip
+    text = ingest_http.table(report)
+    assert "NOT met" in text
+    assert "10 / 10 / 0" in text
