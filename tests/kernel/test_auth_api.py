@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
+
+from orgloop.app import Services
+from orgloop.kernel.auth import SYSTEM
+from orgloop.kernel.errors import Unauthenticated
+from orgloop.kernel.models import TokenCreate
+from orgloop.kernel.tokens import TokenService
 
 
 def test_health_needs_no_token(app_client: TestClient) -> None:
@@ -74,3 +81,24 @@ def test_token_changes_land_in_the_audit_log(admin: TestClient) -> None:
     assert revoke["before"]["revoked_at"] is None
     assert revoke["after"]["revoked_at"] is not None
     assert "first-admin" in revoke["actor"]
+
+
+def test_a_revocation_reaches_other_replicas_within_the_cache_time(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orgloop.kernel import tokens as tokens_module
+
+    now = [1000.0]
+    monkeypatch.setattr(tokens_module.time, "monotonic", lambda: now[0])
+    created = services.tokens.create(TokenCreate(role="viewer"), actor=SYSTEM)
+    other_replica = TokenService(
+        db=services.db, audit=services.audit, clock=services.clock, ids=services.ids
+    )
+    assert other_replica.authenticate(created.secret).token_id == created.token.id
+    services.tokens.revoke(created.token.id, actor=SYSTEM)
+    with pytest.raises(Unauthenticated):
+        services.tokens.authenticate(created.secret)  # this replica: at once
+    assert other_replica.authenticate(created.secret)  # the other: still cached
+    now[0] += tokens_module.CACHE_SECONDS + 0.1
+    with pytest.raises(Unauthenticated):
+        other_replica.authenticate(created.secret)

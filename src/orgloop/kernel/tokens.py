@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -14,6 +15,10 @@ from orgloop.kernel.db import Base, Database
 from orgloop.kernel.errors import InvalidInput, NotFound, Unauthenticated
 from orgloop.kernel.ids import IdFactory
 from orgloop.kernel.models import Token, TokenCreate, TokenCreated
+
+
+CACHE_SECONDS = 5.0
+"""How long another replica may still accept a revoked token."""
 
 
 class _TokenRow(Base):
@@ -49,6 +54,7 @@ class TokenService:
         self._audit = audit
         self._clock = clock
         self._ids = ids
+        self._cache: dict[str, tuple[Principal, float]] = {}
 
     def create(self, request: TokenCreate, *, actor: Principal) -> TokenCreated:
         actor.require_admin("creating tokens")
@@ -116,17 +122,23 @@ class TokenService:
                 before=before,
                 after=after.model_dump(mode="json"),
             )
+        self._cache = {k: v for k, v in self._cache.items() if v[0].token_id != token_id}
         return after
 
     def authenticate(self, secret: str) -> Principal:
-        # No in-process cache: with several replicas on one PostgreSQL, a revocation must take
-        # effect on every replica at once; the lookup is one indexed read.
+        # A short-lived cache keeps the database off the hot path (event ingest, SDK polling);
+        # a revocation holds on this replica at once and on every other within CACHE_SECONDS.
         digest = hash_secret(secret)
+        cached = self._cache.get(digest)
+        if cached is not None and cached[1] > time.monotonic():
+            return cached[0]
         with self._db.reading() as session:
             row = session.scalar(sa.select(_TokenRow).where(_TokenRow.token_hash == digest))
             if row is None or row.revoked_at is not None:
                 raise Unauthenticated("the token is unknown or revoked")
-            return _principal(row)
+            principal = _principal(row)
+        self._cache[digest] = (principal, time.monotonic() + CACHE_SECONDS)
+        return principal
 
 
 def _principal(row: _TokenRow) -> Principal:
