@@ -13,7 +13,6 @@ from pathlib import Path
 import httpx
 import pytest
 import sqlalchemy as sa
-
 from tests.cli import run
 
 
