@@ -128,7 +128,14 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         experiments_ingest_api.build_router(store=services.event_store(), clock=services.clock)
     )
     app.include_router(experiments_api.build_router(experiments=services.experiments))
-    app.include_router(web_pages.build_router(catalog=services.catalog))
+    app.include_router(
+        web_pages.build_router(
+            catalog=services.catalog,
+            contracts=services.contracts,
+            flags=services.flags,
+            experiments=services.experiments,
+        )
+    )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
     return app

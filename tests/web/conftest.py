@@ -1,4 +1,5 @@
-"""Fixtures of the dashboard's tests: the app with the web pages, the demo shop imported."""
+"""Fixtures of the dashboard's tests: the app with the web pages over the demo shop, with its
+contracts, flags and experiments (``tests/web/builders.py``)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from orgloop.web import STATIC_DIR
 from orgloop.web import pages as web_pages
 from orgloop.web.session import COOKIE
 from tests.catalog.builders import shop_payload
+from tests.web.builders import START, populate
 
 
 @pytest.fixture
@@ -34,7 +36,14 @@ def web_app(services: Services) -> FastAPI:
     app = create_app(services=services)
     paths = {getattr(route, "path", None) for route in app.routes}
     if "/teams" not in paths:
-        app.include_router(web_pages.build_router(catalog=services.catalog))
+        app.include_router(
+            web_pages.build_router(
+                catalog=services.catalog,
+                contracts=services.contracts,
+                flags=services.flags,
+                experiments=services.experiments,
+            )
+        )
     if "/static" not in paths:
         app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
@@ -58,11 +67,15 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     data_dir = tmp_path_factory.mktemp("web")
     settings = Settings(data_dir=data_dir, database_url=f"sqlite:///{data_dir / 'orgloop.db'}")
-    services = build_services(settings, clock=FixedClock(), ids=SequentialIds())
+    clock = FixedClock(START)
+    services = build_services(settings, clock=clock, ids=SequentialIds())
     import_shop(services)
     created = services.tokens.bootstrap_admin()
     assert created is not None
-    yield Site(services, web_app(services), created.secret)
+    app = web_app(services)
+    populate(services, app, clock)
+    yield Site(services, app, created.secret)
+    services.event_store().close()  # opened by the ingest in populate()
     services.db.engine.dispose()
 
 

@@ -178,3 +178,81 @@ def test_an_unknown_team_is_a_page_saying_so(logged_in: Visit) -> None:
     assert response.status == 404
     assert logged_in.heading() == "Not found"
     assert "no team named 'nobody'" in logged_in.seen()
+
+
+NEW_PAGES = {
+    "deprecations": ("/contracts/deprecations", "Deprecations", ["checkout", "old major version"]),
+    "contracts-service": (
+        "/contracts/services/orders",
+        "orders",
+        ["2.0.0", "Breaking", "checkout"],
+    ),
+    "flags": ("/flags", "Flags", ["one-page-checkout", "staging", "production"]),
+    "learnings": ("/experiments/learnings", "Learning log", ["free-shipping-banner", "kill"]),
+    "velocity": ("/experiments/velocity", "Experiment velocity", ["2026-01", "Days from start"]),
+    "srm": ("/experiments/search-autocomplete", "search-autocomplete", ["Sample ratio mismatch"]),
+}
+
+
+@pytest.mark.parametrize("name", list(NEW_PAGES))
+def test_a_person_sees_the_contracts_flags_and_experiments_pages(
+    logged_in: Visit, name: str
+) -> None:
+    path, heading, expected = NEW_PAGES[name]
+    assert logged_in.open(path).status == 200
+    assert logged_in.heading() == heading
+    for text in expected:
+        assert text in logged_in.seen(), text
+    logged_in.shoot(name)
+
+
+def test_the_environment_matrix_shows_versions_and_verdicts(logged_in: Visit) -> None:
+    logged_in.open("/contracts/environments")
+    row = logged_in.page.locator("table.matrix tr", has_text="orders")
+    assert "1.1.0" in row.inner_text()
+    verdict = row.locator("a.verdict.no").first
+    assert verdict.is_visible()
+    logged_in.shoot("environments")
+    verdict.click()
+    logged_in.page.wait_for_url("**/contracts/can-i-deploy?**")
+    assert "NO" in logged_in.seen()
+    assert "checkout" in logged_in.seen()
+
+
+def test_the_kill_switch_turns_a_flag_off(logged_in: Visit) -> None:
+    logged_in.open("/flags/browser-kill")
+    logged_in.page.get_by_role("button", name="Kill browser-kill in staging").click()
+    logged_in.page.wait_for_url("**/flags/browser-kill?killed=staging")
+    assert "Killed in staging" in logged_in.seen()
+    assert logged_in.page.locator("#env-staging .onoff").inner_text() == "off"
+
+
+def test_the_explainer_says_why_a_unit_gets_its_value(logged_in: Visit) -> None:
+    logged_in.open("/flags/one-page-checkout")
+    logged_in.page.select_option("#environment", "production")
+    logged_in.page.fill("#attributes", '{"id": "user-7", "country": "NL"}')
+    logged_in.page.get_by_role("button", name="Explain").click()
+    logged_in.page.wait_for_url("**/flags/one-page-checkout?**")
+    explained = logged_in.page.locator(".explanation").inner_text()
+    assert "force" in explained
+    assert "dutch-beta" in explained
+    logged_in.shoot("flag")
+
+
+def test_the_experiment_page_draws_the_forest_plot(logged_in: Visit) -> None:
+    logged_in.open("/experiments/one-page-checkout")
+    forest = logged_in.page.locator("svg.forest")
+    box = forest.bounding_box()
+    assert box is not None
+    assert box["width"] > 400
+    assert box["height"] > 80
+    assert forest.locator("circle.point").count() == 3
+    assert forest.locator("line.ci").count() == 3
+    assert forest.locator("line.zero").count() == 1
+    labels = forest.locator("text").all_text_contents()
+    assert {"conversion", "revenue", "errors"} <= set(labels)
+    label = forest.locator("text", has_text="conversion").bounding_box()
+    assert label is not None
+    assert label["height"] >= 10
+    assert logged_in.page.locator("svg.band polyline.line").count() == 1
+    logged_in.shoot("experiment")

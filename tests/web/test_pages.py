@@ -160,10 +160,10 @@ def test_every_link_on_the_dashboard_leads_to_a_page(browser: TestClient) -> Non
 
 
 def test_a_capability_not_built_yet_says_what_will_be_there(browser: TestClient) -> None:
-    response = browser.get("/experiments")
+    response = browser.get("/insights")
     assert response.status_code == 200
     assert "has not landed yet" in response.text
-    assert "ship, kill or keep going" in response.text
+    assert "Conway alignment" in response.text
 
 
 def test_the_dashboard_counts_the_catalog_and_lists_capabilities_with_owners(
@@ -329,6 +329,7 @@ def test_text_from_the_catalog_is_escaped_everywhere_it_appears(
         assert "<script>alert" not in html, path
         assert "&lt;script&gt;" in html, path
         assert "<img src=x" not in html, path
+    services.event_store().close()  # create_app opened it for the ingest routes
 
 
 def test_the_stylesheet_ships_with_the_package(browser: TestClient) -> None:

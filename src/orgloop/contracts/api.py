@@ -15,6 +15,7 @@ from orgloop.contracts.models import (
     ContractCreate,
     Deployment,
     DeploymentCreate,
+    DeprecationReport,
     Verification,
     VerificationCreate,
 )
@@ -59,6 +60,14 @@ def build_router(*, contracts: ContractService) -> APIRouter:
     ) -> Verification:
         """A Pact provider verifier's result."""
         return contracts.record_verification(provider, body, actor=caller)
+
+    @router.get("/deprecations")
+    def deprecations(
+        caller: Caller, provider: str | None = None, environment: str | None = None
+    ) -> DeprecationReport:
+        """Consumers still using deprecated operations or old major versions, with sunsets."""
+        caller.require_read()
+        return contracts.deprecation_report(provider=provider, environment=environment)
 
     _deployment_routes(router, contracts)
     return router

@@ -162,6 +162,34 @@ def _contract_kind(text: str) -> tuple[str, str]:
     return "light", str(provider or "")
 
 
+@app.command()
+@exits
+def deprecations(
+    provider: Annotated[
+        str | None, typer.Option("--provider", "-p", help="Only this provider.")
+    ] = None,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Consumers still using a deprecated operation or an old major version, soonest sunset first.
+
+    Example: orgloop contracts deprecations --provider orders --env production
+    """
+    report = _contracts().deprecations(provider, env)
+    rows = [
+        {**u, "consumer": f"{u['consumer']} {u['consumer_version']}",
+         "operation": u["operation"] or f"needs {u['provider_version']}"}
+        for u in report["uses"]
+    ]  # fmt: skip
+    columns = ["consumer", "provider", "operation", "sunset", "days_left"]
+    columns += [] if env else ["environment"]
+    render(rows, columns, as_json=as_json, raw=report, title="Deprecated uses")
+    if not as_json:
+        s = report["summary"]
+        out.print(f"{s['deprecated_operation']} deprecated operation use(s), {s['old_major_version']} "
+                  f"old major version use(s), {s['past_sunset']} past sunset, {s['consumers']} consumer(s)")  # fmt: skip
+
+
 deployments_app = typer.Typer(
     help="What runs where: deployments and supported releases per environment.",
     no_args_is_help=True,

@@ -49,3 +49,8 @@ class ContractsClient:
             },
         )  # fmt: skip
         return result
+
+    def deprecations(self, provider: str | None, environment: str | None) -> dict[str, Any]:
+        params = {k: v for k, v in {"provider": provider, "environment": environment}.items() if v}
+        result: dict[str, Any] = self._api.request("GET", "/api/v1/deprecations", params=params)
+        return result

@@ -9,10 +9,13 @@ owning team and the exact operation or field.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from orgloop.contracts.memo import Memo
 from orgloop.contracts.openapi.diff import diff
+from orgloop.contracts.openapi.document import Document
 from orgloop.contracts.openapi.loader import parse_document
 from orgloop.contracts.openapi.model import Change
 from orgloop.contracts.pact.light import check_light, parse_light
@@ -60,6 +63,7 @@ class Contract:
     provider: str
     kind: str
     content: Any
+    digest: str = ""  # of the content; results computed from it are memoised under it
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,13 @@ class Reason:
 
 @dataclass(frozen=True)
 class Facts:
-    """Everything can-i-deploy needs to know, gathered by the service."""
+    """Everything can-i-deploy needs to know, gathered by the service.
+
+    ``running`` may be narrowed to what matters to the candidate: the versions of the providers
+    it needs, of its own service and of the consumers with a contract on it. ``digests`` names
+    the content of each document so that checks and diffs are computed once per content in
+    ``memo`` (a long-lived one in the service; a fresh one by default).
+    """
 
     service: str
     version: str
@@ -94,6 +104,40 @@ class Facts:
     documents: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     verified: dict[tuple[str, str, str, str], bool] = field(default_factory=dict)
     ignore: frozenset[str] = frozenset()
+    document_digest: str = ""
+    digests: dict[tuple[str, str], str] = field(default_factory=dict)
+    memo: Memo = field(default_factory=lambda: Memo(limit=256))
+    today: dt.date | None = None  # sunset rules are judged on it (the real date when None)
+    _parsed: dict[str, Document] = field(default_factory=dict, repr=False, compare=False)
+
+    def problems(self, contract: Contract, document: dict[str, Any], digest: str) -> list[str]:
+        key = ("problems", contract.digest, digest)
+        return list(self.memo.compute(key, lambda: tuple(contract_problems(contract, document))))
+
+    def uses(self, contract: Contract) -> frozenset[str]:
+        key = ("uses", contract.digest)
+        return self.memo.compute(key, lambda: frozenset(used_operations(contract)))
+
+    def breaking(self, base: dict[str, Any], base_digest: str) -> tuple[Change, ...]:
+        """The error-level diff findings from ``base`` to the candidate's document."""
+        assert self.document is not None
+        if base_digest and base_digest == self.document_digest:
+            return ()  # the same content: nothing changed
+        revision = self.document
+
+        def compute() -> tuple[Change, ...]:
+            # The candidate is diffed against each running version: parse it once per answer.
+            if "candidate" not in self._parsed:
+                self._parsed["candidate"] = parse_document(revision)
+            changes = diff(
+                parse_document(base), self._parsed["candidate"], policy=_POLICY, today=self.today
+            )
+            return tuple(c for c in changes if c.level == "error")
+
+        # Sunset rules depend on the date, so a result is kept for the day it was computed on.
+        day = self.today.isoformat() if self.today else ""
+        key = ("breaking", base_digest, self.document_digest, day)
+        return self.memo.compute(key, compute)
 
 
 Verdict = bool | None
@@ -143,9 +187,10 @@ def _provider_check(facts: Facts, contract: Contract, provider: Running) -> list
     if document is None:
         detail = f"no API document is recorded for {provider.service} {provider.version}, so the contract cannot be checked"  # fmt: skip
         return [_reason("provider_unknown", provider, detail)]
+    digest = facts.digests.get((provider.service, provider.version), "")
     return [
         _reason("provider_breaks_contract", provider, problem)
-        for problem in contract_problems(contract, document)
+        for problem in facts.problems(contract, document, digest)
     ]
 
 
@@ -153,7 +198,6 @@ def as_provider(facts: Facts) -> list[Reason]:
     """The candidate breaks no consumer present in the environment."""
     reasons: list[Reason] = []
     teams = {(r.service, r.version): r for r in facts.running}
-    diffs: dict[str, list[Change]] = {}  # one diff per running version, shared by consumers
     for contract in facts.consumer_contracts:
         consumer = teams.get((contract.consumer, contract.consumer_version))
         if consumer is None or consumer.service in facts.ignore:
@@ -169,27 +213,24 @@ def as_provider(facts: Facts) -> list[Reason]:
             detail = f"no API document is recorded for {facts.service} {facts.version}, so {consumer.service}'s contract cannot be checked"  # fmt: skip
             reasons.append(_reason("no_api_document", consumer, detail))
             continue
-        problems = contract_problems(contract, facts.document)
+        problems = facts.problems(contract, facts.document, facts.document_digest)
         reasons += [_reason("breaks_consumer", consumer, p) for p in problems]
         if not problems:
-            reasons += _breaking_changes(facts, contract, consumer, diffs)
+            reasons += _breaking_changes(facts, contract, consumer)
     return reasons
 
 
-def _breaking_changes(
-    facts: Facts, contract: Contract, consumer: Running, diffs: dict[str, list[Change]]
-) -> list[Reason]:
+def _breaking_changes(facts: Facts, contract: Contract, consumer: Running) -> list[Reason]:
     """Breaking findings, between what runs today and the candidate, on what the consumer uses."""
-    used = used_operations(contract)
+    used = facts.uses(contract)
     reasons: list[Reason] = []
     for provider in facts.running:
         base = facts.documents.get((provider.service, provider.version))
         if provider.service != facts.service or base is None or facts.document is None:
             continue
-        if provider.version not in diffs:
-            diffs[provider.version] = api_diff(base, facts.document)
-        for change in diffs[provider.version]:
-            if change.level == "error" and _shape(change.operation) in used:
+        digest = facts.digests.get((provider.service, provider.version), "")
+        for change in facts.breaking(base, digest):
+            if _shape(change.operation) in used:
                 detail = f"{change.operation}: {change.message} (rule {change.id}, from {provider.version})"  # fmt: skip
                 reasons.append(_reason("breaking_change", consumer, detail))
     return reasons
@@ -216,8 +257,11 @@ def used_operations(contract: Contract) -> set[str]:
     return {_shape(f"{i.request.method} {i.request.path}") for i in pact.interactions}
 
 
-def api_diff(base: dict[str, Any], revision: dict[str, Any]) -> list[Change]:
-    return diff(parse_document(base), parse_document(revision), policy=_POLICY)
+def api_diff(
+    base: dict[str, Any], revision: dict[str, Any], *, today: dt.date | None = None
+) -> list[Change]:
+    """The findings; sunset rules are judged on ``today`` (the real date when not given)."""
+    return diff(parse_document(base), parse_document(revision), policy=_POLICY, today=today)
 
 
 def _shape(operation: str) -> str:

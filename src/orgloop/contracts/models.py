@@ -3,7 +3,7 @@ deployments and the can-i-deploy verdict."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -102,3 +102,32 @@ class CanIDeploy(BaseModel):
     environment: str
     deployable: bool | None = Field(description="true yes, false no, null unknown.")
     reasons: list[Reason]
+
+
+class DeprecatedUse(BaseModel):
+    """A consumer version that still uses what its provider wants to retire."""
+
+    kind: Literal["deprecated_operation", "old_major_version"]
+    environment: str
+    provider: str
+    provider_version: str = Field(description="The provider version that deprecates it, or the old major version the consumer needs.")  # fmt: skip
+    provider_team: str | None
+    consumer: str
+    consumer_version: str
+    consumer_team: str | None
+    operation: str | None = Field(description="GET /orders/{id}; null for an old major version.")
+    latest_version: str | None = Field(description="The provider's newest recorded version.")
+    sunset: date | None = Field(description="x-sunset of the operation or of the document.")
+    days_left: int | None = Field(description="Days until the sunset; negative once past it.")
+    past_sunset: bool
+    detail: str
+
+
+class DeprecationReport(BaseModel):
+    provider: str | None
+    environment: str | None
+    as_of: date
+    uses: list[DeprecatedUse] = Field(description="Soonest sunset first; no sunset date last.")
+    summary: dict[str, int] = Field(
+        description="deprecated_operation, old_major_version, past_sunset and consumers counts."
+    )

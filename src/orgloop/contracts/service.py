@@ -3,15 +3,15 @@ verification results, deployments and releases, and can-i-deploy."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
-import yaml
 from sqlalchemy.orm import Session
 
 from orgloop.catalog.service import CatalogService
-from orgloop.contracts import compat, store
+from orgloop.contracts import compat, deprecations, facts, inputs, store, sunset
+from orgloop.contracts.memo import Memo
 from orgloop.contracts.models import (
     ApiVersion,
     ApiVersionCreate,
@@ -21,22 +21,21 @@ from orgloop.contracts.models import (
     ContractCreate,
     Deployment,
     DeploymentCreate,
+    DeprecatedUse,
+    DeprecationReport,
     Finding,
     Reason,
     Verification,
     VerificationCreate,
 )
-from orgloop.contracts.openapi.loader import _Loader, parse_document
 from orgloop.contracts.openapi.model import LEVEL_RANK, LEVELS
-from orgloop.contracts.pact.light import parse_light
-from orgloop.contracts.pact.model import parse_pact
 from orgloop.contracts.semver import SemVer, is_major_bump, parse_semver
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.bus import EventBus
 from orgloop.kernel.clock import Clock
 from orgloop.kernel.db import Database
-from orgloop.kernel.errors import Conflict, InvalidInput, NotFound, OrgloopError
+from orgloop.kernel.errors import Conflict, NotFound, OrgloopError
 
 _CACHE_LIMIT = 4096
 
@@ -50,8 +49,10 @@ class ContractService:
         self._clock = clock
         self._bus = bus
         self._catalog = catalog
-        # Documents are immutable (keyed by content hash), so caching them is always safe.
-        self._documents: dict[str, Any] = {}
+        # Documents are immutable (keyed by content hash), so caching them, and what is computed
+        # from them (diffs, contract checks), is always safe.
+        self._documents = Memo(limit=_CACHE_LIMIT)
+        self._results = Memo(limit=_CACHE_LIMIT)
 
     # -- API version registry ----------------------------------------------------------------
 
@@ -62,7 +63,7 @@ class ContractService:
         owner = self._owner(service)
         actor.require_write(owner=owner, what=f"the API versions of {service}")
         new = parse_semver(body.version)
-        document = _load_openapi(body.document)
+        document = inputs.load_openapi(body.document)
         with self._db.transaction() as session:
             rows = store.api_versions(session, service)
             same = next((r for r in rows if r.version == body.version), None)
@@ -105,7 +106,8 @@ class ContractService:
         base_semver, base = max(lower, key=lambda pair: pair[0])
         if is_major_bump(base_semver, new):
             return
-        changes = compat.api_diff(self._document(session, base.digest), document)
+        base_document = self._document(session, base.digest)
+        changes = compat.api_diff(base_document, document, today=self._clock.now().date())
         breaking = [c.to_dict() for c in changes if c.level == "error"]
         if breaking:
             raise OrgloopError(
@@ -131,7 +133,7 @@ class ContractService:
                     raise NotFound(f"no API version {version} of {service} is recorded")
             base = self._document(session, rows[from_version].digest)
             revision = self._document(session, rows[to_version].digest)
-        changes = compat.api_diff(base, revision)
+        changes = compat.api_diff(base, revision, today=self._clock.now().date())
         changes.sort(key=lambda c: (-LEVEL_RANK[c.level], c.operation, c.path, c.id))
         summary = dict.fromkeys(LEVELS, 0)
         for change in changes:
@@ -153,7 +155,7 @@ class ContractService:
         owner = self._owner(consumer)
         actor.require_write(owner=owner, what=f"the contracts of {consumer}")
         self._owner(body.provider)
-        content, unsupported = _load_contract(body.kind, body.content)
+        content, unsupported = inputs.load_contract(body.kind, body.content)
         with self._db.transaction() as session:
             digest = store.put_document(session, content)
             row = store.get_contract(session, consumer, body.consumer_version, body.provider)
@@ -266,7 +268,7 @@ class ContractService:
         """What runs, or is supported, where: one row per service version and environment."""
         with self._db.reading() as session:
             rows = store.current(session, environment)
-        owners = {s: self._catalog.owner_of(s) for s in {r.service for r in rows}}
+        owners = self._owners({r.service for r in rows})
         return [_deployment(r, owners[r.service]) for r in rows]
 
     # -- can-i-deploy ------------------------------------------------------------------------
@@ -276,45 +278,68 @@ class ContractService:
     ) -> CanIDeploy:
         """Yes, no or unknown, against every version deployed or supported in the environment."""
         parse_semver(version)
-        facts = self._facts(service, version, environment, frozenset(ignore))
-        verdict, reasons = compat.judge(facts)
+        with self._db.reading() as session:
+            found = facts.gather(
+                session, service=service, version=version, environment=environment,
+                ignore=frozenset(ignore), documents=self._documents, results=self._results,
+                today=self._clock.now().date(),
+            )  # fmt: skip
+        verdict, reasons = compat.judge(found)
+        # Only the teams the reasons name are looked up: a "yes" needs no catalog read.
+        named = [r for r in reasons if r.version is not None and r.service != service]
+        teams = self._teams({r.service for r in named}) if named else {}
         return CanIDeploy(
             service=service, version=version, environment=environment, deployable=verdict,
-            reasons=[Reason(**r.to_dict()) for r in reasons],
+            reasons=[
+                Reason(**{**r.to_dict(), "team": teams.get(r.service) if r in named else None})
+                for r in reasons
+            ],
         )  # fmt: skip
 
-    def _facts(
-        self, service: str, version: str, environment: str, ignore: frozenset[str]
-    ) -> compat.Facts:
-        with self._db.reading() as session:
-            current = store.running(session, environment)
-            others = [(s, v) for s, v in current if s != service]
-            own = store.contracts_of_consumer(session, service, version)
-            theirs = store.contracts_on_provider(session, service, set(others))
-            needed = {c.provider for c in own}
-            wanted = {(s, v) for s, v in current if s in needed or s == service}
-            versions = store.api_versions_of(session, wanted | {(service, version)})
-            documents = self._load_documents(
-                session, [v.digest for v in versions] + [c.digest for c in [*own, *theirs]]
-            )
-            verified = {
-                (r.provider, r.provider_version, r.consumer, r.consumer_version): r.success
-                for r in store.verifications_touching(session, service, version)
-            }
-        by_pair = {(v.service, v.version): documents[v.digest] for v in versions}
-        teams = self._teams({s for s, _ in others} & (needed | {c.consumer for c in theirs}))
-        return compat.Facts(
-            service=service, version=version, document=by_pair.get((service, version)),
-            known=(service, version) in by_pair or bool(own),
-            running=tuple(compat.Running(s, v, teams.get(s)) for s, v in current),
-            own_contracts=tuple(_fact(c, documents) for c in own),
-            consumer_contracts=tuple(_fact(c, documents) for c in theirs),
-            documents={k: v for k, v in by_pair.items() if k != (service, version)},
-            verified=verified, ignore=ignore,
-        )  # fmt: skip
+    def _owners(self, services: Iterable[str]) -> dict[str, str | None]:
+        """The owning group's ref of each service, read from the catalog in one call."""
+        wanted = set(services)
+        plain = {s for s in wanted if ":" not in s and "/" not in s}
+        found = self._catalog.get_many(_component_key(s) for s in plain) if plain else {}
+        owners: dict[str, str | None] = {}
+        for name in plain:
+            entity = found.get(_component_key(name))
+            owners[name] = entity.owner if entity else None
+        for name in wanted - plain:
+            owners[name] = self._catalog.owner_of(name)
+        return owners
 
     def _teams(self, services: Iterable[str]) -> dict[str, str | None]:
-        return {s: _short(self._catalog.owner_of(s)) for s in services}
+        return {s: _short(owner) for s, owner in self._owners(services).items()}
+
+    # -- deprecation and sunset --------------------------------------------------------------
+
+    def deprecation_report(
+        self, *, provider: str | None, environment: str | None
+    ) -> DeprecationReport:
+        """Which consumers still use a deprecated operation or an old major version of a
+        provider's API, in one environment or all, soonest sunset first."""
+        if provider is not None:
+            self._owner(provider)
+        today = self._clock.now().date()
+        with self._db.reading() as session:
+            found = deprecations.gather_uses(
+                session, provider=provider, environment=environment,
+                documents=self._documents, results=self._results,
+            )  # fmt: skip
+        teams = self._teams({u.provider for u in found} | {u.consumer for u in found})
+        uses = [_deprecated_use(u, teams, today) for u in found]
+        uses.sort(key=lambda u: (u.sunset is None, u.sunset or today, u.provider, u.consumer,
+                                 u.consumer_version, u.environment, u.operation or ""))  # fmt: skip
+        summary = {
+            "deprecated_operation": sum(u.kind == "deprecated_operation" for u in uses),
+            "old_major_version": sum(u.kind == "old_major_version" for u in uses),
+            "past_sunset": sum(u.past_sunset for u in uses),
+            "consumers": len({u.consumer for u in uses}),
+        }
+        return DeprecationReport(
+            provider=provider, environment=environment, as_of=today, uses=uses, summary=summary
+        )
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -328,46 +353,7 @@ class ContractService:
         return self._load_documents(session, [digest])[digest]
 
     def _load_documents(self, session: Session, digests: Iterable[str]) -> dict[str, Any]:
-        wanted = set(digests)
-        missing = wanted - self._documents.keys()
-        if missing:
-            if len(self._documents) > _CACHE_LIMIT:
-                self._documents.clear()
-            self._documents.update(store.get_documents(session, missing))
-        return {d: self._documents[d] for d in wanted if d in self._documents}
-
-
-def _load_openapi(raw: dict[str, Any] | str) -> dict[str, Any]:
-    data = raw if isinstance(raw, dict) else _parse_text(raw, "document")
-    parse_document(data, source="document")
-    assert isinstance(data, dict)
-    return data
-
-
-def _parse_text(text: str, path: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError:
-        pass
-    try:
-        return yaml.load(text, Loader=_Loader)  # a safe loader, without timestamps
-    except yaml.YAMLError as exc:
-        raise InvalidInput.at(path, f"is neither JSON nor YAML: {exc}") from None
-
-
-def _load_contract(kind: str, raw: dict[str, Any] | str) -> tuple[Any, list[dict[str, str]]]:
-    """The contract as stored (a mapping) and the Pact interactions that will not be checked."""
-    content = raw if isinstance(raw, dict) else _parse_text(raw, "content")
-    try:
-        if kind == "light":
-            parse_light(content if isinstance(content, dict) else raw)
-            return content, []
-        pact = parse_pact(content if isinstance(content, dict) else raw)
-    except InvalidInput as exc:
-        for item in exc.details.get("errors", []):
-            item["path"] = f"content{str(item.get('path', '$'))[1:]}"
-        raise
-    return content, list(pact.unsupported)
+        return facts.load_documents(session, digests, self._documents)
 
 
 def _api_version(row: store.ApiVersionRow) -> ApiVersion:
@@ -387,10 +373,23 @@ def _contract(
     )  # fmt: skip
 
 
-def _fact(row: store.ContractRow, documents: dict[str, Any]) -> compat.Contract:
-    return compat.Contract(
-        row.consumer, row.consumer_version, row.provider, row.kind, documents[row.digest]
-    )
+def _deprecated_use(
+    use: sunset.DeprecatedUse, teams: dict[str, str | None], today: date
+) -> DeprecatedUse:
+    days = use.days_left(today)
+    return DeprecatedUse(
+        kind=use.kind, environment=use.environment, provider=use.provider,
+        provider_version=use.provider_version, provider_team=teams.get(use.provider),
+        consumer=use.consumer, consumer_version=use.consumer_version,
+        consumer_team=teams.get(use.consumer), operation=use.operation,
+        latest_version=use.latest_version, sunset=use.sunset, days_left=days,
+        past_sunset=days is not None and days < 0, detail=use.detail,
+    )  # fmt: skip
+
+
+def _component_key(name: str) -> str:
+    """The catalog key of a service named without kind or namespace (``orders``)."""
+    return f"component:default/{name.lower()}"
 
 
 def _deployment(row: store.DeploymentRow, owner: str | None) -> Deployment:

@@ -7,9 +7,10 @@ import hashlib
 import json
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from orgloop.kernel.db import Base
@@ -93,8 +94,9 @@ def get_documents(session: Session, digests: Iterable[str]) -> dict[str, Any]:
     wanted = sorted(set(digests))
     if not wanted:
         return {}
-    rows = session.scalars(sa.select(_DocumentRow).where(_DocumentRow.digest.in_(wanted)))
-    return {r.digest: r.content for r in rows}
+    query = sa.select(_DocumentRow.digest, _DocumentRow.content)
+    rows = session.execute(query.where(_DocumentRow.digest.in_(wanted)))
+    return {row.digest: row.content for row in rows}
 
 
 # -- API versions ------------------------------------------------------------------------------
@@ -103,20 +105,6 @@ def get_documents(session: Session, digests: Iterable[str]) -> dict[str, Any]:
 def api_versions(session: Session, service: str) -> list[ApiVersionRow]:
     query = sa.select(ApiVersionRow).where(ApiVersionRow.service == service)
     return list(session.scalars(query))
-
-
-def api_versions_of(session: Session, pairs: Iterable[tuple[str, str]]) -> list[ApiVersionRow]:
-    """The API versions of the given (service, version) pairs that have one."""
-    wanted = sorted(set(pairs))
-    if not wanted:
-        return []
-    key = sa.tuple_(ApiVersionRow.service, ApiVersionRow.version)
-    return list(session.scalars(sa.select(ApiVersionRow).where(key.in_(wanted))))
-
-
-def add_api_version(session: Session, row: ApiVersionRow) -> None:
-    session.add(row)
-    session.flush()
 
 
 # -- consumer contracts and verifications ------------------------------------------------------
@@ -134,25 +122,6 @@ def get_contract(
     )
 
 
-def contracts_of_consumer(session: Session, consumer: str, version: str) -> list[ContractRow]:
-    query = sa.select(ContractRow).where(
-        ContractRow.consumer == consumer, ContractRow.consumer_version == version
-    )
-    return list(session.scalars(query.order_by(ContractRow.provider)))
-
-
-def contracts_on_provider(
-    session: Session, provider: str, consumers: Iterable[tuple[str, str]]
-) -> list[ContractRow]:
-    """The contracts on ``provider`` of the given (consumer, consumer version) pairs."""
-    wanted = sorted(set(consumers))
-    if not wanted:
-        return []
-    key = sa.tuple_(ContractRow.consumer, ContractRow.consumer_version)
-    query = sa.select(ContractRow).where(ContractRow.provider == provider, key.in_(wanted))
-    return list(session.scalars(query))
-
-
 def list_contracts(session: Session, *, consumer: str | None, provider: str | None) -> list[ContractRow]:  # fmt: skip
     query = sa.select(ContractRow)
     if consumer:
@@ -165,22 +134,6 @@ def list_contracts(session: Session, *, consumer: str | None, provider: str | No
 def add(session: Session, row: Base) -> None:
     session.add(row)
     session.flush()
-
-
-def latest_verifications(
-    session: Session, provider: str, provider_version: str, consumer: str, consumer_version: str
-) -> VerificationRow | None:
-    return session.scalar(
-        sa.select(VerificationRow)
-        .where(
-            VerificationRow.provider == provider,
-            VerificationRow.provider_version == provider_version,
-            VerificationRow.consumer == consumer,
-            VerificationRow.consumer_version == consumer_version,
-        )
-        .order_by(VerificationRow.id.desc())
-        .limit(1)
-    )
 
 
 # -- deployments and releases ------------------------------------------------------------------
@@ -208,24 +161,102 @@ def active_of(session: Session, service: str, environment: str, kind: str) -> li
     )
 
 
-def running(session: Session, environment: str) -> list[tuple[str, str]]:
-    """(service, version) of what runs or is supported in one environment (no ORM objects)."""
-    query = sa.select(DeploymentRow.service, DeploymentRow.version).where(
-        DeploymentRow.environment == environment, DeploymentRow.active.is_(True)
+# -- can-i-deploy's read path -------------------------------------------------------------------
+# It answers on every deploy, so its statements are built once and return plain tuples: building
+# a statement and loading ORM objects cost more than the indexed lookups themselves.
+
+
+class ContractKey(NamedTuple):
+    consumer: str
+    consumer_version: str
+    provider: str
+    kind: str
+    digest: str
+
+
+_C, _D, _A, _V = ContractRow, DeploymentRow, ApiVersionRow, VerificationRow
+_CONTRACT_COLUMNS = (_C.consumer, _C.consumer_version, _C.provider, _C.kind, _C.digest)
+_OWN = (
+    sa.select(*_CONTRACT_COLUMNS)
+    .where(_C.consumer == sa.bindparam("service"), _C.consumer_version == sa.bindparam("version"))
+    .order_by(_C.provider)
+)
+_RUNS = sa.exists().where(
+    _D.service == _C.consumer,
+    _D.version == _C.consumer_version,
+    _D.environment == sa.bindparam("environment"),
+    _D.active.is_(True),
+)
+_RUNNING_ON = (
+    sa.select(*_CONTRACT_COLUMNS)
+    .where(_C.provider == sa.bindparam("service"), _RUNS)
+    .order_by(_C.consumer, _C.id)
+)
+_RUNNING_OF = (
+    sa.select(_D.service, _D.version, _A.digest)
+    .outerjoin(_A, sa.and_(_A.service == _D.service, _A.version == _D.version))
+    .where(
+        _D.environment == sa.bindparam("environment"),
+        _D.active.is_(True),
+        _D.service.in_(sa.bindparam("services", expanding=True)),
     )
-    return [(s, v) for s, v in session.execute(query)]
-
-
-def verifications_touching(session: Session, service: str, version: str) -> list[VerificationRow]:
-    """Every verification result where this version is the provider or the consumer, oldest first."""
-    query = sa.select(VerificationRow).where(
+    .order_by(_D.service, _D.id)
+)
+_DIGEST = sa.select(_A.digest).where(
+    _A.service == sa.bindparam("service"), _A.version == sa.bindparam("version")
+)
+_VERDICTS = (
+    sa.select(_V.provider, _V.provider_version, _V.consumer, _V.consumer_version, _V.success)
+    .where(
         sa.or_(
             sa.and_(
-                VerificationRow.provider == service, VerificationRow.provider_version == version
+                _V.provider == sa.bindparam("service"),
+                _V.provider_version == sa.bindparam("version"),
             ),
             sa.and_(
-                VerificationRow.consumer == service, VerificationRow.consumer_version == version
+                _V.consumer == sa.bindparam("service"),
+                _V.consumer_version == sa.bindparam("version"),
             ),
         )
     )
-    return list(session.scalars(query.order_by(VerificationRow.id)))
+    .order_by(_V.id)
+)
+
+
+def contracts_of(conn: Connection, consumer: str, version: str) -> list[ContractKey]:
+    """The contracts of one consumer version, by provider."""
+    rows = conn.execute(_OWN, {"service": consumer, "version": version})
+    return [ContractKey(*r) for r in rows]
+
+
+def contracts_running_on(conn: Connection, provider: str, environment: str) -> list[ContractKey]:
+    """The contracts on ``provider`` of the consumer versions that run (or are supported) in
+    the environment, in one query."""
+    rows = conn.execute(_RUNNING_ON, {"service": provider, "environment": environment})
+    return [ContractKey(*r) for r in rows]
+
+
+def running_of(
+    conn: Connection, environment: str, services: Iterable[str]
+) -> list[tuple[str, str, str | None]]:
+    """(service, version, API document digest or None) of what the given services run or
+    support in one environment: one indexed query, the API versions outer-joined."""
+    wanted = sorted(set(services))
+    if not wanted:
+        return []
+    rows = conn.execute(_RUNNING_OF, {"environment": environment, "services": wanted})
+    return [(s, v, digest) for s, v, digest in rows]
+
+
+def digest_of_version(conn: Connection, service: str, version: str) -> str | None:
+    found: str | None = conn.scalar(_DIGEST, {"service": service, "version": version})
+    return found
+
+
+def verdicts_touching(
+    conn: Connection, service: str, version: str
+) -> dict[tuple[str, str, str, str], bool]:
+    """(provider, its version, consumer, its version) -> success, for every verification result
+    where this version is the provider or the consumer; the latest result wins."""
+    rows = conn.execute(_VERDICTS, {"service": service, "version": version})
+    return {(p, pv, c, cv): bool(ok) for p, pv, c, cv, ok in rows}

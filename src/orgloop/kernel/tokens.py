@@ -16,7 +16,6 @@ from orgloop.kernel.errors import InvalidInput, NotFound, Unauthenticated
 from orgloop.kernel.ids import IdFactory
 from orgloop.kernel.models import Token, TokenCreate, TokenCreated
 
-
 CACHE_SECONDS = 5.0
 """How long another replica may still accept a revoked token."""
 

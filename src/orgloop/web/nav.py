@@ -17,12 +17,16 @@ SECTIONS: list[dict[str, Any]] = [
         {"title": "API versions", "href": "/contracts/versions"},
         {"title": "Environments", "href": "/contracts/environments"},
         {"title": "Can I deploy?", "href": "/contracts/can-i-deploy"},
+        {"title": "Deprecations", "href": "/contracts/deprecations"},
+        {"title": "Dependency graph", "href": "/graph"},
     ]},
     {"title": "Flags", "about": "Feature flags and rollouts.", "links": [
         {"title": "Flags", "href": "/flags"},
     ]},
     {"title": "Experiments", "about": "Is this idea working?", "links": [
         {"title": "Experiments", "href": "/experiments"},
+        {"title": "Learning log", "href": "/experiments/learnings"},
+        {"title": "Velocity", "href": "/experiments/velocity"},
     ]},
     {"title": "Insights", "about": "Are we a distributed monolith?", "links": [
         {"title": "Insights", "href": "/insights"},
@@ -31,29 +35,6 @@ SECTIONS: list[dict[str, Any]] = [
 """Top-level sections in the order the navigation bar shows them."""
 
 COMING: dict[str, dict[str, str]] = {
-    "/contracts/versions": {
-        "title": "API versions",
-        "what": "Every published version of every API with its OpenAPI document, the semantic "
-        "version it claims, and the breaking changes found against the previous one.",
-    },
-    "/contracts/environments": {
-        "title": "Environments",
-        "what": "Which version of each service runs in each environment, and the deploy history.",
-    },
-    "/contracts/can-i-deploy": {
-        "title": "Can I deploy?",
-        "what": "The verdict CI asks for before each deploy: whether a service version is "
-        "compatible with what its consumers and providers run in the target environment, and why.",
-    },
-    "/flags": {
-        "title": "Flags",
-        "what": "Feature flags per environment: targeting rules, rollout percentages and who owns them.",
-    },
-    "/experiments": {
-        "title": "Experiments",
-        "what": "Running and finished experiments with their metrics, intervals and the decision: "
-        "ship, kill or keep going.",
-    },
     "/insights": {
         "title": "Insights",
         "what": "The observed service graph joined with ownership: Conway alignment, lockstep "

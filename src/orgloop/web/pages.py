@@ -4,28 +4,45 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Request
 
 from orgloop.catalog.service import CatalogService
+from orgloop.contracts.service import ContractService
+from orgloop.experiments.service import ExperimentService
+from orgloop.flags.service import FlagService
 from orgloop.kernel.auth import Principal
-from orgloop.kernel.errors import OrgloopError, Unauthenticated
-from orgloop.web import login, overview, session, views
+from orgloop.web import (
+    contractservice,
+    contractviews,
+    experimentviews,
+    flagactions,
+    flagviews,
+    login,
+    overview,
+    session,
+    views,
+)
+from orgloop.web.csrf import token_for
 from orgloop.web.nav import COMING
 from orgloop.web.reader import Reader
-from orgloop.web.render import as_json, html, wants_json
 from orgloop.web.servicegraph import graph_view, read_graph
+from orgloop.web.serving import PageBuild, add_page
 
 Build = Callable[..., dict[str, Any]]
 
 
-def build_router(*, catalog: CatalogService) -> APIRouter:
+def build_router(
+    *,
+    catalog: CatalogService,
+    contracts: ContractService,
+    flags: FlagService,
+    experiments: ExperimentService,
+) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     reader = Reader(catalog)
     login.add_routes(router)
-    pages: list[tuple[str, str, Build]] = [
+    catalog_pages: list[tuple[str, str, Build]] = [
         ("/", "dashboard.html", overview.dashboard),
         ("/teams", "teams.html", overview.teams),
         ("/teams/{name}", "team.html", views.team_page),
@@ -38,64 +55,74 @@ def build_router(*, catalog: CatalogService) -> APIRouter:
         ("/groups", "groups.html", overview.group_tree),
         ("/graph", "graph.html", _graph),
     ]
-    for path, template, build in pages:
-        _add(router, path, template, _bound(build, reader))
+    for path, template, build in catalog_pages:
+        add_page(router, path, template, _bound(build, reader))
+    for path, template, page in [
+        *_contract_pages(reader, contracts),
+        *_flag_pages(reader, flags),
+        *_experiment_pages(reader, experiments),
+    ]:
+        add_page(router, path, template, page)
+    flagactions.add_routes(router, flags)
     for path, coming in COMING.items():
-        _add(router, path, "coming.html", _constant({"coming": coming}))
+        add_page(router, path, "coming.html", _constant({"coming": coming}))
     return router
+
+
+def _contract_pages(reader: Reader, contracts: ContractService) -> list[tuple[str, str, PageBuild]]:
+    return [
+        ("/contracts/versions", "contracts_index.html",
+         lambda _r, _p: contractviews.versions_index(reader, contracts)),
+        ("/contracts/services/{name}", "contracts_service.html",
+         lambda r, _p: contractservice.service_contracts(reader, contracts, r.path_params["name"])),
+        ("/contracts/environments", "environments.html",
+         lambda _r, _p: contractviews.matrix(reader, contracts)),
+        ("/contracts/can-i-deploy", "can_i_deploy.html",
+         lambda r, _p: contractviews.can_i_deploy_page(reader, contracts, _query(r))),
+        ("/contracts/deprecations", "deprecations.html",
+         lambda r, _p: contractviews.deprecations_page(reader, contracts, _query(r))),
+    ]  # fmt: skip
+
+
+def _flag_pages(reader: Reader, flags: FlagService) -> list[tuple[str, str, PageBuild]]:
+    def flag(request: Request, _principal: Principal) -> dict[str, Any]:
+        csrf = token_for(session.token_of(request) or "")
+        key = request.path_params["key"]
+        return flagviews.flag_page(reader, flags, key, _query(request), csrf)
+
+    return [
+        ("/flags", "flags.html", lambda r, _p: flagviews.flags_index(reader, flags, _query(r))),
+        ("/flags/{key}", "flag.html", flag),
+    ]
+
+
+def _experiment_pages(
+    reader: Reader, experiments: ExperimentService
+) -> list[tuple[str, str, PageBuild]]:
+    # Fixed paths before "/experiments/{key}", which would otherwise take them as keys.
+    return [
+        ("/experiments", "experiments.html",
+         lambda r, _p: experimentviews.experiments_index(reader, experiments, _query(r))),
+        ("/experiments/learnings", "learnings.html",
+         lambda r, _p: experimentviews.learnings_page(reader, experiments, _query(r))),
+        ("/experiments/velocity", "velocity.html",
+         lambda r, _p: experimentviews.velocity_page(reader, experiments, _query(r))),
+        ("/experiments/{key}", "experiment.html",
+         lambda r, p: experimentviews.experiment_page(reader, experiments, r.path_params["key"], p)),
+    ]  # fmt: skip
+
+
+def _query(request: Request) -> dict[str, str]:
+    return dict(request.query_params)
 
 
 def _graph(reader: Reader) -> dict[str, Any]:
     return {"graph": graph_view(read_graph(reader), title="Service dependency graph")}
 
 
-def _bound(build: Build, reader: Reader) -> Build:
-    return lambda **params: build(reader, **params)
+def _constant(data: dict[str, Any]) -> PageBuild:
+    return lambda _request, _principal: data
 
 
-def _constant(data: dict[str, Any]) -> Build:
-    return lambda **_params: data
-
-
-def _add(router: APIRouter, path: str, template: str, build: Build) -> None:
-    def endpoint(request: Request) -> Response:
-        params = dict(request.path_params)
-        return serve(request, template, lambda: build(**params))
-
-    twin = "/.json" if path == "/" else f"{path}.json"
-    # The twin first: "/teams/{name}" would otherwise take "checkout.json" as the name.
-    router.add_api_route(twin, endpoint, methods=["GET"], name=f"{template}.json")
-    router.add_api_route(path, endpoint, methods=["GET"], name=template)
-
-
-def serve(request: Request, template: str, build: Callable[[], dict[str, Any]]) -> Response:
-    """Log in from ``?token=``, check the caller, build the data, answer as HTML or JSON."""
-    token = request.query_params.get("token")
-    if token is not None:
-        return login.from_query(request, token)
-    principal = session.caller(request)
-    if principal is None:
-        return _login_needed(request)
-    try:
-        principal.require_read()
-        data = build()
-    except OrgloopError as exc:
-        return error(request, exc, principal)
-    if wants_json(request):
-        return as_json(data)
-    return html(request, template, data, principal=principal)
-
-
-def _login_needed(request: Request) -> Response:
-    if wants_json(request):
-        problem = Unauthenticated("log in at /login or send 'Authorization: Bearer <token>'")
-        return as_json(problem.to_dict(), status=401)
-    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
-
-
-def error(request: Request, exc: OrgloopError, principal: Principal | None) -> Response:
-    if wants_json(request):
-        return as_json(exc.to_dict(), status=exc.status)
-    data = {"status": exc.status, "message": exc.message, "code": exc.code}
-    return html(request, "error.html", data, principal=principal, status=exc.status)
+def _bound(build: Build, reader: Reader) -> PageBuild:
+    return lambda request, _principal: build(reader, **request.path_params)
