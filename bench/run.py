@@ -22,7 +22,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n=== {name} ===", flush=True)
         started = time.perf_counter()
         module = importlib.import_module(f"bench.{name}")
-        code = module.main(["--quick"] if args.quick else [])
+        result = module.main(["--quick"] if args.quick else [])
+        # A benchmark returns its exit code, or its report (a dict) when it has no verdict.
+        code = result if isinstance(result, int) else 0
         print(f"--- {name}: exit {code} in {time.perf_counter() - started:.1f} s", flush=True)
         if code:
             failed.append(name)
