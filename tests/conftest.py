@@ -92,7 +92,7 @@ def services(database_url: str, tmp_path: Path, clock: FixedClock) -> Iterator[S
         settings, clock=clock, ids=SequentialIds(), migrate=database_url.startswith("sqlite")
     )
     yield built
-    built.db.engine.dispose()
+    built.close()
 
 
 @pytest.fixture

@@ -80,6 +80,13 @@ class Services:
         )
         self.bus.subscribe(ExperimentAlert, self.on_experiment_alert)
 
+    def close(self) -> None:
+        """Checkpoint and close the event store (if opened) and the database pool."""
+        if self._events is not None:
+            self._events.close()
+            self._events = None
+        self.db.engine.dispose()
+
     def on_experiment_alert(self, alert: ExperimentAlert) -> None:
         """Kill the experiment's flag where its owners asked for it (audited as the system)."""
         for environment in alert.auto_kill_environments:

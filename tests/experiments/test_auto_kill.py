@@ -49,7 +49,6 @@ def api(services: Services, admin_token: str) -> Iterator[TestClient]:
         response = client.post("/api/v1/catalog/import", json={"entities": shop_payload()})
         assert response.status_code == 200, response.text
         yield client
-    services.event_store().close()
 
 
 def run_experiment(api: TestClient, **fields: Any) -> dict[str, Any]:

@@ -75,8 +75,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     app = web_app(services)
     populate(services, app, clock)
     yield Site(services, app, created.secret)
-    services.event_store().close()  # opened by the ingest in populate()
-    services.db.engine.dispose()
+    services.close()
 
 
 @pytest.fixture

@@ -32,8 +32,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     services = build_services(settings, clock=FixedClock(), ids=RandomIds())
     import_shop(services)
     yield services
-    services.event_store().close()
-    services.db.engine.dispose()
+    services.close()
 
 
 @pytest.fixture

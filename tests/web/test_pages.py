@@ -329,7 +329,6 @@ def test_text_from_the_catalog_is_escaped_everywhere_it_appears(
         assert "<script>alert" not in html, path
         assert "&lt;script&gt;" in html, path
         assert "<img src=x" not in html, path
-    services.event_store().close()  # create_app opened it for the ingest routes
 
 
 def test_the_stylesheet_ships_with_the_package(browser: TestClient) -> None:
