@@ -24,8 +24,9 @@ _INPUT_ERRORS = {"bad_request", "invalid_input", "not_found", "payload_too_large
 P = ParamSpec("P")
 R = TypeVar("R")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Piped output has no terminal width; tables then get room instead of Rich's 80 columns.
+out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 
 _client_factory: Callable[[], ApiClient] = ApiClient
 
