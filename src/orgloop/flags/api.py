@@ -17,7 +17,12 @@ from orgloop.flags.models import (
     FlagCreate,
     FlagPage,
     FlagUpdate,
+    SavedGroup,
+    SavedGroupCreate,
+    SavedGroupPage,
+    SavedGroupUpdate,
 )
+from orgloop.flags.saved_groups import SavedGroupService
 from orgloop.flags.service import FlagService
 from orgloop.flags.stream import HEARTBEAT_SECONDS, Broadcaster, ruleset_events
 from orgloop.kernel.auth import Principal
@@ -32,6 +37,7 @@ def build_router(*, flags: FlagService, heartbeat_seconds: float = HEARTBEAT_SEC
     router = APIRouter(prefix="/api/v1", tags=["flags"])
     _flag_routes(router, flags)
     _environment_routes(router, flags)
+    _saved_group_routes(router, flags.groups)
     _sdk_routes(router, flags, heartbeat_seconds)
     return router
 
@@ -93,6 +99,38 @@ def _environment_routes(router: APIRouter, flags: FlagService) -> None:
     def kill(key: str, env: Env, caller: Caller) -> Flag:
         """The kill switch: turn the flag off in ``env`` now (rules are kept)."""
         return flags.kill(key, env, actor=caller)
+
+
+def _saved_group_routes(router: APIRouter, groups: SavedGroupService) -> None:
+    @router.post("/saved-groups", status_code=201)
+    def create_saved_group(body: SavedGroupCreate, caller: Caller) -> SavedGroup:
+        """A named list of attribute values that `$inGroup` / `$notInGroup` conditions use."""
+        return groups.create_group(body, actor=caller)
+
+    @router.get("/saved-groups")
+    def list_saved_groups(
+        caller: Caller,
+        owner: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=500)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> SavedGroupPage:
+        caller.require_read()
+        return groups.list_groups(owner=owner, limit=limit, offset=offset)
+
+    @router.get("/saved-groups/{key}")
+    def get_saved_group(key: str, caller: Caller) -> SavedGroup:
+        caller.require_read()
+        return groups.get_group(key)
+
+    @router.put("/saved-groups/{key}")
+    def update_saved_group(key: str, body: SavedGroupUpdate, caller: Caller) -> SavedGroup:
+        """Replace the group's owner, description and values; SDKs using it are told at once."""
+        return groups.update_group(key, body, actor=caller)
+
+    @router.delete("/saved-groups/{key}", status_code=204)
+    def delete_saved_group(key: str, caller: Caller) -> None:
+        """Refused with 409, naming the flags, while a flag rule still uses the group."""
+        groups.delete_group(key, actor=caller)
 
 
 def _sdk_routes(router: APIRouter, flags: FlagService, heartbeat: float) -> None:

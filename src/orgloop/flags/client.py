@@ -47,5 +47,33 @@ class FlagsClient:
         return result
 
 
+class SavedGroupsClient:
+    def __init__(self, api: ApiClient) -> None:
+        self._api = api
+
+    def create(self, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._api.post("/api/v1/saved-groups", body)
+        return result
+
+    def list(self, *, owner: str | None = None) -> dict[str, Any]:
+        result: dict[str, Any] = self._api.get("/api/v1/saved-groups", owner=owner, limit=500)
+        return result
+
+    def get(self, key: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._api.get(_group_path(key))
+        return result
+
+    def replace(self, key: str, body: dict[str, Any]) -> dict[str, Any]:
+        result: dict[str, Any] = self._api.put(_group_path(key), body)
+        return result
+
+    def delete(self, key: str) -> None:
+        self._api.delete(_group_path(key))
+
+
+def _group_path(key: str) -> str:
+    return f"/api/v1/saved-groups/{quote(key, safe='')}"
+
+
 def _path(key: str) -> str:
     return f"/api/v1/flags/{quote(key, safe='')}"

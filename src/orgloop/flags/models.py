@@ -1,11 +1,13 @@
-"""Wire models of the flags API: flags, their per-environment configuration, explanations."""
+"""Wire models of the flags API: flags, their per-environment configuration, explanations,
+saved groups."""
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from orgloop.kernel.models import Page
 
@@ -85,3 +87,47 @@ class Explanation(BaseModel):
     hash_value: Any
     bucket: float | None
     explanation: list[str]
+
+
+MAX_GROUP_VALUES = 10_000
+MAX_GROUP_VALUE_LENGTH = 400
+
+
+def _group_value(value: Any) -> Any:
+    """One clear error per bad value (a plain union would report one per member type)."""
+    if isinstance(value, str) and len(value) <= MAX_GROUP_VALUE_LENGTH:
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return value
+    raise ValueError(f"a value is a string (up to {MAX_GROUP_VALUE_LENGTH} characters) or a number")
+
+
+GroupValue = Annotated[str | int | float, BeforeValidator(_group_value)]
+
+
+class SavedGroupUpdate(BaseModel):
+    """A saved group's whole content (PUT replaces it); duplicate values are kept once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    owner: str = Field(min_length=1, max_length=400, description="The owning team's ref.")
+    description: str = Field(default="", max_length=2000)
+    values: list[GroupValue] = Field(
+        max_length=MAX_GROUP_VALUES, description="Attribute values (strings or numbers)."
+    )
+
+
+class SavedGroupCreate(SavedGroupUpdate):
+    key: str = Field(pattern=KEY_PATTERN, description="What `$inGroup` conditions name.")
+
+
+class SavedGroup(BaseModel):
+    key: str
+    owner: str
+    description: str
+    values: list[str | int | float]
+    created_at: datetime
+    updated_at: datetime
+
+
+SavedGroupPage = Page[SavedGroup]

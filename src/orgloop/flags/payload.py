@@ -7,7 +7,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from orgloop.flags.models import EnvironmentConfig, Flag
+from orgloop.flags.groups import environment_groups
+from orgloop.flags.models import EnvironmentConfig, Flag, SavedGroup
 
 
 def engine_flag(flag: Flag, environment: str) -> dict[str, Any]:
@@ -21,15 +22,23 @@ def engine_flag(flag: Flag, environment: str) -> dict[str, Any]:
     }
 
 
-def build_payload(flags: Iterable[Flag], environment: str) -> dict[str, Any]:
-    """The ruleset of one environment, in ``ruleset_from_dict``'s format."""
+def build_payload(
+    flags: Iterable[Flag], environment: str, groups: Iterable[SavedGroup] = ()
+) -> dict[str, Any]:
+    """The ruleset of one environment, in ``ruleset_from_dict``'s format.
+
+    Only the saved groups this environment's rules name are sent (a group may hold thousands of
+    ids), so a change to any of them changes the payload and therefore its ETag.
+    """
     flags = list(flags)
-    latest = max((f.updated_at for f in flags), default=None)
+    named = environment_groups(flags, environment)
+    used = [g for g in groups if g.key in named]
+    latest = max([*(f.updated_at for f in flags), *(g.updated_at for g in used)], default=None)
     return {
         "environment": environment,
         "version": int(latest.timestamp() * 1000) if latest else 0,
         "flags": {f.key: engine_flag(f, environment) for f in flags},
-        "saved_groups": {},
+        "saved_groups": {g.key: list(g.values) for g in sorted(used, key=lambda g: g.key)},
     }
 
 

@@ -1,4 +1,5 @@
-"""The flags slice's public interface: define flags, configure them per environment, explain.
+"""The flags slice's public interface: define flags, configure them per environment, explain;
+``FlagService.groups`` holds the saved groups their rules name.
 
 Every change is checked against the engine's validator (the SDK is lenient, the server is not),
 audited in the same transaction, and announced on the bus as ``FlagsChanged`` once committed so
@@ -14,6 +15,7 @@ from orgloop.catalog.service import CatalogService
 from orgloop.flags import store
 from orgloop.flags.evaluation import Evaluator
 from orgloop.flags.events import FlagsChanged
+from orgloop.flags.groups import environment_groups, unknown_group_errors
 from orgloop.flags.models import (
     EnvironmentConfig,
     Explanation,
@@ -24,6 +26,7 @@ from orgloop.flags.models import (
 )
 from orgloop.flags.payload import build_payload, engine_flag, etag_of
 from orgloop.flags.ruleset import flag_from_dict, ruleset_from_dict
+from orgloop.flags.saved_groups import SavedGroupService
 from orgloop.flags.validation import flag_errors
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import Principal
@@ -43,6 +46,7 @@ class FlagService:
         self._clock = clock
         self._bus = bus
         self._catalog = catalog
+        self.groups = SavedGroupService(db=db, audit=audit, clock=clock, bus=bus, team=self._team)
 
     def on_change(self, handler: Callable[[FlagsChanged], None]) -> None:
         """Call ``handler`` after every committed change (from the committing thread)."""
@@ -77,7 +81,9 @@ class FlagService:
         """The compiled payload of one environment and its strong ETag."""
         with self._db.reading() as session:
             flags = [store.to_model(r) for r in store.all_flags(session)]
-        payload = build_payload(flags, environment)
+            named = environment_groups(flags, environment)
+            groups = [store.group_to_model(r) for r in store.all_groups(session, keys=named)]
+        payload = build_payload(flags, environment, groups)
         return payload, etag_of(payload)
 
     def explain(self, key: str, *, environment: str, attributes: dict[str, Any]) -> Explanation:
@@ -118,7 +124,7 @@ class FlagService:
             if store.get(session, request.key) is not None:
                 raise Conflict(f"flag {request.key!r} already exists", details={"key": flag.key})
             others = {r.key: store.to_model(r) for r in store.all_flags(session)}
-            _check(flag, others, prefix=True)
+            _check(flag, others, store.group_keys(session), prefix=True)
             store.add(session, flag)
             self._record(session, actor, "flag.create", flag.key, None, flag)
         self._bus.publish(FlagsChanged(key=flag.key, environments=()))
@@ -193,7 +199,7 @@ class FlagService:
             actor.require_write(owner=before.owner, what=f"flag {key}")
             after: Flag = apply(before).model_copy(update={"updated_at": self._clock.now()})
             others = {r.key: store.to_model(r) for r in store.all_flags(session) if r.key != key}
-            _check(after, others, only=environment)
+            _check(after, others, store.group_keys(session), only=environment)
             store.save(session, row, after)
             self._record(session, actor, action, key, before, after)
         envs = (environment,) if environment is not None else ()
@@ -231,7 +237,12 @@ def _not_found(key: str) -> NotFound:
 
 
 def _check(
-    flag: Flag, others: dict[str, Flag], *, only: str | None = None, prefix: bool = False
+    flag: Flag,
+    others: dict[str, Flag],
+    groups: set[str],
+    *,
+    only: str | None = None,
+    prefix: bool = False,
 ) -> None:
     """Refuse the flag when any environment's configuration is invalid, with field paths.
 
@@ -246,6 +257,7 @@ def _check(
     for env in envs:
         path = f"environments.{env}." if prefix or only is None else ""
         errors += _env_errors(flag, others, env, path)
+        errors += unknown_group_errors(engine_flag(flag, env)["rules"], groups, path)
     if errors:
         unique = list({(e["path"], e["message"]): e for e in errors}.values())
         first = unique[0]

@@ -1,15 +1,16 @@
-"""The flags slice's only SQL: one row per flag, its environments kept as one JSON document."""
+"""The flags slice's only SQL: one row per flag, its environments kept as one JSON document;
+one row per saved group, its values kept as one JSON list."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from orgloop.flags.models import EnvironmentConfig, Flag
+from orgloop.flags.models import EnvironmentConfig, Flag, SavedGroup
 from orgloop.kernel.db import Base
 
 
@@ -74,7 +75,7 @@ def save(session: Session, row: _FlagRow, flag: Flag) -> None:
     row.updated_at = flag.updated_at
 
 
-def delete(session: Session, row: _FlagRow) -> None:
+def delete(session: Session, row: _FlagRow | _SavedGroupRow) -> None:
     session.delete(row)
 
 
@@ -83,3 +84,58 @@ def all_flags(session: Session, *, owner: str | None = None) -> Sequence[_FlagRo
     if owner is not None:
         query = query.where(_FlagRow.owner == owner)
     return session.scalars(query).all()
+
+
+class _SavedGroupRow(Base):
+    __tablename__ = "flag_saved_groups"
+
+    key: Mapped[str] = mapped_column(sa.String(100), primary_key=True)
+    owner: Mapped[str] = mapped_column(sa.String(400), index=True)
+    description: Mapped[str] = mapped_column(sa.Text)
+    values: Mapped[list[Any]] = mapped_column(sa.JSON)
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+
+
+def group_to_model(row: _SavedGroupRow) -> SavedGroup:
+    return SavedGroup(
+        key=row.key,
+        owner=row.owner,
+        description=row.description,
+        values=list(row.values),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def get_group(session: Session, key: str, *, for_update: bool = False) -> _SavedGroupRow | None:
+    query = sa.select(_SavedGroupRow).where(_SavedGroupRow.key == key)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalar(query)
+
+
+def add_group(session: Session, group: SavedGroup) -> None:
+    session.add(_SavedGroupRow(**group.model_dump()))
+
+
+def save_group(row: _SavedGroupRow, group: SavedGroup) -> None:
+    row.owner = group.owner
+    row.description = group.description
+    row.values = list(group.values)
+    row.updated_at = group.updated_at
+
+
+def all_groups(
+    session: Session, *, owner: str | None = None, keys: Collection[str] | None = None
+) -> Sequence[_SavedGroupRow]:
+    query = sa.select(_SavedGroupRow).order_by(_SavedGroupRow.key)
+    if owner is not None:
+        query = query.where(_SavedGroupRow.owner == owner)
+    if keys is not None:
+        query = query.where(_SavedGroupRow.key.in_(sorted(keys)))
+    return session.scalars(query).all()
+
+
+def group_keys(session: Session) -> set[str]:
+    return set(session.scalars(sa.select(_SavedGroupRow.key)))
