@@ -14,6 +14,7 @@ from orgloop import __version__
 from orgloop.catalog import api as catalog_api
 from orgloop.catalog.service import CatalogService
 from orgloop.contracts import api as contracts_api
+from orgloop.contracts import broker as contracts_broker
 from orgloop.contracts.service import ContractService
 from orgloop.experiments import api as experiments_api
 from orgloop.experiments import ingest_api as experiments_ingest_api
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.include_router(catalog_api.build_router(catalog=services.catalog))
     app.include_router(contracts_api.build_router(contracts=services.contracts))
+    app.include_router(contracts_broker.build_router(contracts=services.contracts))
     app.include_router(
         flags_api.build_router(
             flags=services.flags, heartbeat_seconds=services.settings.sse_heartbeat_seconds

@@ -69,6 +69,14 @@ class VerificationCreate(BaseModel):
     results: Any = None
 
 
+class PactVerificationCreate(BaseModel):
+    """A verification result for one pact content, whichever consumer versions published it."""
+
+    provider_version: str
+    success: bool
+    results: Any = None
+
+
 class Verification(VerificationCreate):
     provider: str
     created_at: datetime

@@ -24,6 +24,7 @@ from orgloop.contracts.models import (
     DeprecatedUse,
     DeprecationReport,
     Finding,
+    PactVerificationCreate,
     Reason,
     Verification,
     VerificationCreate,
@@ -190,21 +191,70 @@ class ContractService:
         self, provider: str, body: VerificationCreate, *, actor: Principal
     ) -> Verification:
         """A Pact provider verifier's result for one provider version and consumer version."""
-        owner = self._owner(provider)
-        actor.require_write(owner=owner, what=f"the verification results of {provider}")
+        actor.require_write(
+            owner=self._owner(provider), what=f"the verification results of {provider}"
+        )
         self._owner(body.consumer)
         with self._db.transaction() as session:
-            row = store.VerificationRow(
-                provider=provider, created_at=self._clock.now(), **body.model_dump()
+            return self._add_verification(session, provider, body, actor=actor)
+
+    def record_pact_verification(
+        self, provider: str, consumer: str, digest: str, body: PactVerificationCreate, *,
+        actor: Principal,
+    ) -> list[Verification]:  # fmt: skip
+        """A verifier's result for one pact content: recorded, in one transaction, for every
+        consumer version that published that same content, as a Pact Broker does."""
+        actor.require_write(
+            owner=self._owner(provider), what=f"the verification results of {provider}"
+        )
+        self._owner(consumer)
+        with self._db.transaction() as session:
+            versions = store.versions_with_digest(
+                session, provider=provider, consumer=consumer, digest=digest
             )
-            store.add(session, row)
-            result = Verification(provider=provider, created_at=row.created_at, **body.model_dump())
-            self._audit.record(
-                session, actor=actor, action="contracts.verification.record", kind="verification",
-                ref=f"{provider}@{body.provider_version}<-{body.consumer}@{body.consumer_version}",
-                before=None, after=result.model_dump(mode="json"),
-            )  # fmt: skip
+            if not versions:
+                raise NotFound(
+                    f"no pact of {consumer} on {provider} has the content {digest}",
+                    details={"provider": provider, "consumer": consumer, "digest": digest},
+                )
+            return [
+                self._add_verification(
+                    session,
+                    provider,
+                    VerificationCreate(
+                        provider_version=body.provider_version,
+                        consumer=consumer,
+                        consumer_version=version,
+                        success=body.success,
+                        results=body.results,
+                    ),
+                    actor=actor,
+                )
+                for version in versions
+            ]
+
+    def _add_verification(
+        self, session: Session, provider: str, body: VerificationCreate, *, actor: Principal
+    ) -> Verification:
+        row = store.VerificationRow(
+            provider=provider, created_at=self._clock.now(), **body.model_dump()
+        )
+        store.add(session, row)
+        result = Verification(provider=provider, created_at=row.created_at, **body.model_dump())
+        self._audit.record(
+            session, actor=actor, action="contracts.verification.record", kind="verification",
+            ref=f"{provider}@{body.provider_version}<-{body.consumer}@{body.consumer_version}",
+            before=None, after=result.model_dump(mode="json"),
+        )  # fmt: skip
         return result
+
+    def contract_content(self, digest: str) -> Any:
+        """A stored contract (or document) by its content digest."""
+        with self._db.reading() as session:
+            found = store.get_documents(session, [digest])
+        if digest not in found:
+            raise NotFound(f"no content {digest} is stored", details={"digest": digest})
+        return found[digest]
 
     # -- deployments and releases ------------------------------------------------------------
 
@@ -342,6 +392,10 @@ class ContractService:
         )
 
     # -- helpers -----------------------------------------------------------------------------
+
+    def owner_of(self, service: str) -> str:
+        """The owning group's ref of a catalogued service; NotFound if it is not catalogued."""
+        return self._owner(service)
 
     def _owner(self, service: str) -> str:
         owner = self._catalog.owner_of(service)

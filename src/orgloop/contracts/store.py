@@ -131,6 +131,16 @@ def list_contracts(session: Session, *, consumer: str | None, provider: str | No
     return list(session.scalars(query.order_by(ContractRow.id)))
 
 
+def versions_with_digest(session: Session, *, provider: str, consumer: str, digest: str) -> list[str]:  # fmt: skip
+    """The consumer versions whose contract on ``provider`` has exactly this content."""
+    query = sa.select(ContractRow.consumer_version).where(
+        ContractRow.provider == provider,
+        ContractRow.consumer == consumer,
+        ContractRow.digest == digest,
+    )
+    return list(session.scalars(query.order_by(ContractRow.id)))
+
+
 def add(session: Session, row: Base) -> None:
     session.add(row)
     session.flush()
