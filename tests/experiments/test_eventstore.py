@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,8 @@ from pathlib import Path
 import duckdb
 import ibis
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orgloop.experiments import eventstore
 from orgloop.experiments.eventstore import EventStore
@@ -129,3 +132,22 @@ def test_a_cancelled_wait_does_not_stop_the_writer(event_store: EventStore) -> N
     fresh = parse_batch(json.dumps({"events": [track()]}).encode(), now=NOW, limits=IngestLimits())
     assert event_store.submit(fresh, received_at=NOW).result(timeout=30).accepted == 1
     assert event_store.counts().events == 2
+
+
+@settings(max_examples=15, deadline=None)
+@given(batches=st.lists(st.lists(st.integers(0, 60), min_size=1, max_size=40), max_size=6))
+def test_each_id_is_accepted_once_whatever_order_batches_repeat_it_in(
+    batches: list[list[int]],
+) -> None:
+    # Ids repeat inside batches and across them, in any order: the index is searched in hash
+    # order and its answers must land back on the right rows.
+    with tempfile.TemporaryDirectory() as tmp:
+        store = EventStore.in_data_dir(Path(tmp))
+        seen: set[int] = set()
+        for numbers in batches:
+            fresh = len(set(numbers) - seen)
+            seen |= set(numbers)
+            events = [track(id=f"id-{n}") for n in numbers]
+            assert append(store, events) == (fresh, len(numbers) - fresh)
+        assert store.counts().events == len(seen)
+        store.close()

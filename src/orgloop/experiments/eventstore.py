@@ -266,8 +266,13 @@ def _fresh_rows(
     rows = pa.concat_tables([t for _, (t, _) in parts])
     hashes = np.concatenate([h for _, (_, h) in parts])
     owner = np.repeat([i for i, _ in parts], [len(h) for _, (_, h) in parts])
-    keep = _first_occurrences(hashes, rows.column("id"))
-    known = np.flatnonzero(keep & seen.contains(hashes))
+    # One sort serves both checks: repeats sit side by side, and the index lookups of sorted
+    # hashes walk each run in order (about 4x cheaper than random lookups in a large index).
+    order = np.argsort(hashes, kind="stable")
+    keep = _first_occurrences(hashes, order, rows.column("id"))
+    stored = np.empty(len(hashes), dtype=np.bool_)
+    stored[order] = seen.contains(hashes[order])
+    known = np.flatnonzero(keep & stored)
     if known.size:
         keep[known[_stored(con, table, rows.column("id").take(known))]] = False
     if not keep.all():
@@ -293,10 +298,12 @@ def _hashes(ids: list[str]) -> Hashes:
     return np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids))
 
 
-def _first_occurrences(hashes: Hashes, ids: pa.ChunkedArray) -> npt.NDArray[np.bool_]:
-    """True for each row whose id does not occur earlier in the same rows."""
+def _first_occurrences(
+    hashes: Hashes, order: npt.NDArray[np.intp], ids: pa.ChunkedArray
+) -> npt.NDArray[np.bool_]:
+    """True for each row whose id does not occur earlier in the same rows (``order`` sorts
+    ``hashes``, stably)."""
     keep = np.ones(len(hashes), dtype=np.bool_)
-    order = np.argsort(hashes, kind="stable")
     ordered = hashes[order]
     same = ordered[1:] == ordered[:-1]
     if not same.any():
