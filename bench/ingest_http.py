@@ -3,8 +3,10 @@
 Starts a real ``orgloop serve`` on a temporary data directory (admin token bootstrapped as the
 demo does, then an SDK key made through the API), and load-generator processes that post
 pre-serialised batches of unique events over keep-alive connections.  Reports acknowledged events
-per second, stops the server, and checks that the store holds exactly the acknowledged events,
-each once.  In the same run it measures ``parse_batch`` alone and ``EventStore.append`` in
+per second (acknowledged = durable in the ingest log), then stops the server, which loads what
+the log still holds into the DuckDB tables, and reports the rate until stored (that stop
+included; the target is judged on it).  Then it checks that the store holds exactly the
+acknowledged events, each once.  In the same run it measures ``parse_batch`` alone and ``EventStore.append`` in
 process on the same batches, and reports HTTP / raw append as a ratio.  The load generator
 shares the machine's cores with the server; the CPU seconds of both are reported.
 
@@ -178,9 +180,23 @@ def run_http(data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
         result["server_cpu_us_per_event"] = round(
             1e6 * result["server_cpu_seconds"] / max(result["acknowledged"], 1), 2
         )
+        cpu_before_stop = cpu_seconds(server.pid)
     finally:
+        # A clean stop loads what is still in the ingest log into the tables: the time and CPU
+        # it takes belong to the ingest, so they count towards the "stored" rate.
+        stopping = time.perf_counter()
         server.send_signal(signal.SIGTERM)
-        server.wait(timeout=120)
+        _, status, usage = os.wait4(server.pid, 0)
+        server.returncode = os.waitstatus_to_exitcode(status)
+    stop_seconds = time.perf_counter() - stopping
+    stop_cpu = usage.ru_utime + usage.ru_stime - cpu_before_stop
+    result["stop_seconds"] = round(stop_seconds, 3)
+    result["stored_events_per_second"] = round(
+        result["acknowledged"] / (result["seconds"] + stop_seconds)
+    )
+    result["server_cpu_us_per_event_until_stored"] = round(
+        1e6 * (result["server_cpu_seconds"] + stop_cpu) / max(result["acknowledged"], 1), 2
+    )
     result["warmup_events"] = warmup
     result["stored"] = stored_counts(data_dir)
     return result
@@ -274,6 +290,10 @@ def run_raw(data_dir: Path, args: argparse.Namespace, threads: int) -> dict[str,
             accepted += sum(r.accepted for r in appended)
             append_seconds += time.perf_counter() - started
             append_cpu += time.process_time() - cpu
+    started, cpu = time.perf_counter(), time.process_time()
+    store.flush()  # until the last acknowledged event is in the tables
+    append_seconds += time.perf_counter() - started
+    append_cpu += time.process_time() - cpu
     store.close()
     return {
         "threads": threads,
@@ -303,7 +323,8 @@ def _installed(name: str) -> bool:
 def table(report: dict[str, Any]) -> str:
     http, raw1, rawn = report["http"], report["raw_append_1_thread"], report["raw_append"]
     rows = [
-        ("HTTP end to end (events/s)", f"{http['events_per_second']:,}"),
+        ("HTTP end to end, acknowledged (events/s)", f"{http['events_per_second']:,}"),
+        ("... until stored in the tables (events/s)", f"{http['stored_events_per_second']:,}"),
         (f"raw append, {rawn['threads']} threads (events/s)", f"{rawn['append_events_per_second']:,}"),
         ("raw append, 1 thread (events/s)", f"{raw1['append_events_per_second']:,}"),
         ("decode+validate alone (events/s)", f"{rawn['parse_events_per_second']:,}"),
@@ -312,7 +333,8 @@ def table(report: dict[str, Any]) -> str:
          f"{http['stored']['distinct_ids']:,} / {report['lost']:,}"),
         ("CPU s: server / load generator", f"{http['server_cpu_seconds']:.1f} / "
          f"{http['load_generator_cpu_seconds']:.1f} (wall {http['seconds']:.1f})"),
-        ("server CPU per event (us)", f"{http['server_cpu_us_per_event']:.2f}"),
+        ("server CPU per event (us), until stored", f"{http['server_cpu_us_per_event']:.2f}, "
+         f"{http['server_cpu_us_per_event_until_stored']:.2f}"),
         ("load average before / after", f"{report['machine']['load_average']} / "
          f"{report['machine']['load_average_after']}"),
         ("target >= 200k events/s, none lost", "met" if report["target_met"] else "NOT met"),
@@ -350,7 +372,7 @@ def main(argv: list[str] | None = None) -> int:
         http["events_per_second"] / report["raw_append"]["append_events_per_second"], 3
     )
     report["target_met"] = (
-        http["events_per_second"] >= 200_000
+        http["stored_events_per_second"] >= 200_000
         and report["lost"] == 0
         and http["acknowledged"] == http["sent"]
         and http["stored"]["rows"] == http["stored"]["distinct_ids"]

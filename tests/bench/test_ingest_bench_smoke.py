@@ -32,7 +32,8 @@ def test_the_report_table_names_the_target_and_losses() -> None:
     http = {
         "events_per_second": 1000, "acknowledged": 10, "stored": {"distinct_ids": 10},
         "server_cpu_seconds": 1.0, "load_generator_cpu_seconds": 0.1, "seconds": 1.0,
-        "server_cpu_us_per_event": 5.0,
+        "server_cpu_us_per_event": 5.0, "stored_events_per_second": 900,
+        "server_cpu_us_per_event_until_stored": 5.5,
     }  # fmt: skip
     raw = {"threads": 2, "append_events_per_second": 2000, "parse_events_per_second": 9000}
     report = {
@@ -43,3 +44,4 @@ def test_the_report_table_names_the_target_and_losses() -> None:
     text = ingest_http.table(report)
     assert "NOT met" in text
     assert "10 / 10 / 0" in text
+    assert "until stored in the tables (events/s)  900" in text

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgloop.experiments import eventstore
+from orgloop.experiments import eventrows
 from orgloop.experiments.eventstore import EventStore
 from orgloop.experiments.ingest import IngestLimits, parse_batch
 from orgloop.experiments.metrics import parse_metrics
@@ -89,7 +89,7 @@ def test_ids_that_share_a_hash_are_still_told_apart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every id hashes alike: the store must fall back to comparing the ids themselves.
-    monkeypatch.setattr(eventstore, "hash", lambda _: 7, raising=False)
+    monkeypatch.setattr(eventrows, "hash", lambda _: 7, raising=False)
     store = EventStore.in_data_dir(tmp_path)
     first, second = [track(id="a"), track(id="b")], [track(id="b"), track(id="c"), track(id="c")]
     assert append(store, first) == (2, 0)

@@ -1,30 +1,35 @@
-"""The embedded store of exposures and events: one DuckDB file, ``<data_dir>/events.duckdb``.
+"""The embedded store of exposures and events: ``<data_dir>/events.duckdb`` and its ingest log.
 
-Durability and group commit: ``append`` hands its batch to the store's single writer thread and
-waits.  The writer takes every batch waiting at that moment and appends them all in one DuckDB
-transaction; DuckDB writes and syncs its write-ahead log on commit, and only then does any
-``append`` of that transaction return (so the API acknowledges nothing that is not on disk).  One
-commit, one log sync, for however many concurrent requests arrived while the previous one ran.
+Two threads do the writing, so a request never waits for DuckDB:
+
+- the **writer** takes every batch waiting at that moment, drops ids already stored, appends one
+  line per batch to the ingest log (``eventlog``) and syncs it once for all of them; only then does
+  any ``append`` of that group return.  So the API acknowledges nothing that is not on disk, and
+  concurrent requests share one sync (group commit);
+- the **loader** moves closed log segments into the DuckDB tables with DuckDB's own JSON reader (in
+  C++, off the GIL), recording each segment's number in the same transaction, then deletes it.  A
+  segment closes after about a second or 32 MB.  Should DuckDB's reader refuse a segment, the
+  loader decodes it line by line in Python instead: a logged batch is never dropped.
+
+Readers see every acknowledged event: ``cursor()``, ``counts()`` and ``checkpoint()`` first wait
+until the log is loaded (``flush``).  After a crash, ``EventStore`` loads whatever segments the
+log still holds before it opens for writing.
 
 Idempotency without a primary key: a DuckDB ``PRIMARY KEY`` on the id costs more than the rest of
-the append and grows with the table, so new tables have none.  Instead the store keeps, per table,
-a 64-bit hash of every stored id in memory (``_HashIndex``, 8 bytes per row, rebuilt from the
-table on open).  A row whose hash is absent is certainly new; a row whose hash is present (a
-resend, or a collision) is checked against the table's ids exactly.  Repeats inside one
-transaction are found by hash and confirmed by id.  So an id is stored at most once, exactly, and
-the common case costs a binary search.  Files created with the primary key keep it.
-
-Checkpoints: the WAL is folded into the database file when it grows past
-``checkpoint_threshold`` (256 MB by default) and on ``close``; after a crash DuckDB replays the
-WAL on open.  Analysis reads through ``cursor()`` (its own connection, safe in another thread).
+the append and grows with the table, so there is none.  Instead the store keeps, per table, a
+64-bit hash of every stored or logged id in memory (``HashIndex``, 8 bytes per row, rebuilt from
+the tables on open).  A row whose hash is absent is certainly new; a row whose hash is present (a
+resend, or a collision) is checked exactly against the table's ids after the log is loaded.
+Repeats inside one group are found by hash and confirmed by id.  So an id is stored at most once,
+exactly, and the common case costs a binary search.
 """
 
 from __future__ import annotations
 
+import logging
 import queue
 import threading
 import weakref
-from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -35,12 +40,20 @@ import msgspec
 import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from orgloop.experiments.ingest import Batch, ExposureColumns, TrackColumns
+from orgloop.experiments import eventlog
+from orgloop.experiments.eventrows import (
+    Hashes,
+    HashIndex,
+    first_occurrences,
+    id_hashes,
+    load_lines_in_python,
+    stored_hashes,
+)
+from orgloop.experiments.ingest import Batch, Exposure, Track
 
 FILE_NAME = "events.duckdb"
-TABLES = ("exposures", "events")
+TABLES = eventlog.TABLES
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exposures (
@@ -63,14 +76,29 @@ CREATE TABLE IF NOT EXISTS events (
     environment VARCHAR,
     received_at TIMESTAMPTZ NOT NULL
 );
+CREATE TABLE IF NOT EXISTS ingest_log_loaded (segment BIGINT NOT NULL);
 """
 
-_TS = pa.timestamp("us", tz="UTC")
-_TIMES_AS_TEXT = msgspec.json.Decoder(list[str])
-# One transaction holds at most about this many rows; more waiting batches go in the next one.
+# The row struct of each table's log lines, as DuckDB's JSON reader should read it.
+_ROWS = {
+    "exposures": "STRUCT(id VARCHAR, unit VARCHAR, experiment VARCHAR, variant VARCHAR, "
+    '"timestamp" TIMESTAMPTZ, properties JSON)',
+    "events": "STRUCT(id VARCHAR, unit VARCHAR, event VARCHAR, value DOUBLE, "
+    '"timestamp" TIMESTAMPTZ, properties JSON)',
+}
+_FIELDS = {
+    "exposures": "id, unit, experiment, variant, timestamp, properties",
+    "events": "id, unit, event, value, timestamp, properties",
+}
+# A segment closes after this many bytes or seconds, whichever comes first.
+SEGMENT_BYTES = 32 << 20
+SEGMENT_SECONDS = 1.0
+# One group holds at most about this many rows; more waiting batches go in the next one.
 _GROUP_ROWS = 50_000
+_LINE_LIMIT = 64 << 20  # longer than any batch's line (bodies are limited to 8 MiB)
+_ENCODE = msgspec.json.Encoder().encode
 
-Hashes = npt.NDArray[np.int64]
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +113,41 @@ class Counts:
     events: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One request's rows for one table: the rows, their id hashes and their encoded line."""
+
+    rows: list[Exposure] | list[Track]
+    hashes: Hashes
+    prefix: bytes
+    line: bytes
+
+
 @dataclass(slots=True)
 class _Pending:
-    """One ``submit`` waiting for the commit that will contain it: its rows and their id hashes."""
+    """One ``submit`` waiting for the sync that will contain it."""
 
     valid: int
-    rows: dict[str, tuple[pa.Table, Hashes]]
+    parts: dict[str, _Part]
     done: Future[AppendResult] = field(default_factory=Future)
 
     @property
     def size(self) -> int:
-        return sum(len(hashes) for _, hashes in self.rows.values())
+        return sum(len(part.hashes) for part in self.parts.values())
+
+
+@dataclass(frozen=True, slots=True)
+class _Barrier:
+    """Resolved once every segment logged before it is loaded."""
+
+    done: Future[None] = field(default_factory=Future)
+
+
+_Item = _Pending | _Barrier | None
 
 
 class EventStore:
-    """Appends validated batches; the only module that writes the DuckDB file."""
+    """Appends validated batches; the only module that writes the DuckDB file and its log."""
 
     def __init__(self, path: Path | str, *, checkpoint_threshold: str = "256MB") -> None:
         self.path = Path(path)
@@ -108,17 +156,28 @@ class EventStore:
         self._con = duckdb.connect(str(self.path))
         self._con.execute(f"SET checkpoint_threshold = '{_size(checkpoint_threshold)}'")
         self._con.execute(_SCHEMA)
-        # pyarrow imports pandas on its first conversion of Python objects (about a second):
-        # pay that when the store opens rather than in the first request.
-        pa.array(["warm-up"], pa.string())
-        seen = {table: _HashIndex(_stored_hashes(self._con, table)) for table in TABLES}
-        self._queue: queue.SimpleQueue[_Pending | None] = queue.SimpleQueue()
+        log_dir = self.path.with_name(self.path.stem + "-log")
+        loader = _Loader(con=self._con.cursor(), directory=log_dir)
+        last = loader.recover()
+        seen = {table: HashIndex(stored_hashes(self._con, table)) for table in TABLES}
+        self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._closed = False
-        writer = _Writer(con=self._con, lock=self._lock, seen=seen, waiting=self._queue)
-        # The thread holds the writer, not the store: a store dropped without close() stops it.
-        self._stop_writer = weakref.finalize(self, self._queue.put, None)
-        self._writer = threading.Thread(target=writer.run, name="eventstore-writer", daemon=True)
-        self._writer.start()
+        writer = _Writer(
+            con=self._con.cursor(),
+            seen=seen,
+            waiting=self._queue,
+            log=eventlog.LogWriter(log_dir, last + 1),
+            loads=loader.waiting,
+        )
+        self._threads = [
+            threading.Thread(target=writer.run, name="eventstore-writer", daemon=True),
+            threading.Thread(target=loader.run, name="eventstore-loader", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+        # The threads hold the writer and loader, not the store: a store dropped without close()
+        # stops them, and so does the interpreter's exit (never in the middle of a load).
+        self._stop = weakref.finalize(self, _stop_threads, self._queue, self._threads)
 
     @classmethod
     def in_data_dir(cls, data_dir: Path) -> EventStore:
@@ -127,27 +186,33 @@ class EventStore:
     def append(
         self, batch: Batch, *, received_at: datetime, environment: str | None = None
     ) -> AppendResult:
-        """Store the batch's good events; returns once the transaction holding them committed."""
+        """Store the batch's good events; returns once they are durable in the log."""
         return self.submit(batch, received_at=received_at, environment=environment).result()
 
     def submit(
         self, batch: Batch, *, received_at: datetime, environment: str | None = None
     ) -> Future[AppendResult]:
-        """Queue the batch for the writer; the future resolves after the commit that holds it.
+        """Queue the batch for the writer; the future resolves after the sync that holds it.
 
         For callers on an event loop: ``await asyncio.wrap_future(store.submit(...))`` waits
-        without holding a thread.
+        without holding a thread.  Encoding happens here, on the caller's thread.
         """
-        ids = {"exposures": batch.exposures.id, "events": batch.tracks.id}
-        rows = {
-            "exposures": _exposure_table(batch.exposures, received_at, environment),
-            "events": _track_table(batch.tracks, received_at, environment),
+        prefix = eventlog.line_prefix(received_at, environment)
+        rows: dict[str, list[Exposure] | list[Track]] = {
+            "exposures": batch.exposure_rows,
+            "events": batch.track_rows,
         }
         pending = _Pending(
             valid=batch.valid,
-            rows={name: (t, _hashes(ids[name])) for name, t in rows.items() if t.num_rows},
+            parts={
+                table: _Part(
+                    r, id_hashes([row.id for row in r]), prefix, prefix + _ENCODE(r) + b"}\n"
+                )
+                for table, r in rows.items()
+                if r
+            },
         )
-        if not pending.rows:
+        if not pending.parts:
             pending.done.set_result(AppendResult(accepted=0, duplicates=batch.valid))
         elif self._closed:
             raise RuntimeError("the event store is closed")
@@ -155,7 +220,16 @@ class EventStore:
             self._queue.put(pending)
         return pending.done
 
+    def flush(self) -> None:
+        """Wait until every acknowledged event is in the DuckDB tables."""
+        if self._closed:
+            return
+        barrier = _Barrier()
+        self._queue.put(barrier)
+        barrier.done.result()
+
     def counts(self) -> Counts:
+        self.flush()
         with self._lock:
             row = self._con.execute(
                 "SELECT (SELECT count(*) FROM exposures), (SELECT count(*) FROM events)"
@@ -164,75 +238,143 @@ class EventStore:
         return Counts(exposures=int(row[0]), events=int(row[1]))
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        """A connection of its own for reading (e.g. ``ibis.duckdb.from_connection``)."""
+        """A connection of its own for reading (e.g. ``ibis.duckdb.from_connection``); it sees
+        every event acknowledged before the call."""
+        self.flush()
         with self._lock:
             return self._con.cursor()
 
     def checkpoint(self) -> None:
+        self.flush()
         with self._lock:
             self._con.execute("CHECKPOINT")
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._stop_writer()
-            self._writer.join()
+            self._stop()
         with self._lock:
             self._con.execute("CHECKPOINT")
             self._con.close()
 
 
-@dataclass(frozen=True, slots=True)
+def _stop_threads(waiting: queue.SimpleQueue[_Item], threads: list[threading.Thread]) -> None:
+    waiting.put(None)
+    for thread in threads:
+        thread.join()
+
+
+@dataclass(slots=True)
 class _Writer:
-    """The one thread that writes: takes what is waiting, appends it in one transaction."""
+    """The one thread that logs: takes what is waiting, drops known ids, appends, syncs once."""
 
     con: duckdb.DuckDBPyConnection
-    lock: threading.Lock
-    seen: dict[str, _HashIndex]
-    waiting: queue.SimpleQueue[_Pending | None]
+    seen: dict[str, HashIndex]
+    waiting: queue.SimpleQueue[_Item]
+    log: eventlog.LogWriter
+    loads: queue.SimpleQueue[int | _Barrier | None]
 
     def run(self) -> None:
-        while (first := self.waiting.get()) is not None:
-            group, stop = _drain(self.waiting, first)
-            # A request cancelled while it waited (its client went away) is dropped unanswered;
-            # the others can no longer be cancelled, so their results are always delivered.
-            group = [pending for pending in group if pending.done.set_running_or_notify_cancel()]
-            if not group:
-                if stop:
+        try:
+            while True:
+                try:
+                    first = self.waiting.get(timeout=SEGMENT_SECONDS)
+                except queue.Empty:  # quiet: close the segment so its events get loaded
+                    self.rotate()
+                    continue
+                group, last = _drain(self.waiting, first)
+                if group:
+                    self.commit_group(group)
+                    if self.log.size >= SEGMENT_BYTES or self.log.age >= SEGMENT_SECONDS:
+                        self.rotate()
+                if isinstance(last, _Barrier):
+                    self.rotate()
+                    self.loads.put(last)
+                elif last is None:
                     return
-                continue
-            try:
-                inserted = self.commit(group)
-            except BaseException as exc:  # every waiting request learns of the failure
-                for pending in group:
-                    pending.done.set_exception(exc)
-            else:
-                for pending, count in zip(group, inserted, strict=True):
-                    pending.done.set_result(AppendResult(count, pending.valid - count))
-            if stop:
-                return
+        finally:
+            self.rotate()
+            self.log.close()
+            self.loads.put(None)
 
-    def commit(self, group: list[_Pending]) -> list[int]:
-        """Append the group in one transaction; the number of rows stored for each request."""
-        inserted = np.zeros(len(group), dtype=np.int64)
-        fresh: dict[str, _Fresh] = {}
-        with self.lock:
-            for table in TABLES:
-                parts = [(i, p.rows[table]) for i, p in enumerate(group) if table in p.rows]
-                if parts:
-                    fresh[table] = _fresh_rows(self.con, table, parts, self.seen[table])
-                    inserted += np.bincount(fresh[table].owner, minlength=len(group))
-            _insert_committed(self.con, {table: rows.rows for table, rows in fresh.items()})
-        # Only committed rows enter the index: a failed transaction leaves it as it was.
-        for table, rows in fresh.items():
-            self.seen[table].add(rows.hashes)
-        return [int(n) for n in inserted]
+    def rotate(self) -> None:
+        seq = self.log.rotate()
+        if seq is not None:
+            self.loads.put(seq)
+
+    def commit_group(self, group: list[_Pending]) -> None:
+        # A request cancelled while it waited (its client went away) is dropped unanswered;
+        # the others can no longer be cancelled, so their results are always delivered.
+        group = [pending for pending in group if pending.done.set_running_or_notify_cancel()]
+        if not group:
+            return
+        try:
+            inserted, lines, fresh = self.fresh_lines(group)
+            self.log.write(lines)
+        except BaseException as exc:  # every waiting request learns of the failure
+            for pending in group:
+                pending.done.set_exception(exc)
+            return
+        # Only logged rows enter the index: a failed write leaves it as it was.
+        for table, hashes in fresh.items():
+            self.seen[table].add(hashes)
+        for pending, count in zip(group, inserted, strict=True):
+            pending.done.set_result(AppendResult(count, pending.valid - count))
+
+    def fresh_lines(
+        self, group: list[_Pending]
+    ) -> tuple[list[int], dict[str, list[bytes]], dict[str, Hashes]]:
+        """Per request, how many rows are new; the lines to log; the new rows' hashes."""
+        inserted = [0] * len(group)
+        lines: dict[str, list[bytes]] = {}
+        fresh: dict[str, Hashes] = {}
+        for table in TABLES:
+            parts = [(i, p.parts[table]) for i, p in enumerate(group) if table in p.parts]
+            if not parts:
+                continue
+            keep = self.new_rows(table, [part for _, part in parts])
+            lines[table] = []
+            at = 0
+            for i, part in parts:
+                mask = keep[at : at + len(part.hashes)]
+                at += len(part.hashes)
+                kept = int(mask.sum())
+                inserted[i] += kept
+                if kept == len(part.hashes):
+                    lines[table].append(part.line)
+                elif kept:
+                    rows = [row for row, k in zip(part.rows, mask, strict=True) if k]
+                    lines[table].append(part.prefix + _ENCODE(rows) + b"}\n")
+            fresh[table] = np.concatenate([p.hashes for _, p in parts])[keep]
+        return inserted, lines, fresh
+
+    def new_rows(self, table: str, parts: list[_Part]) -> npt.NDArray[np.bool_]:
+        """True for each row whose id is neither stored nor earlier in ``parts``."""
+        hashes = np.concatenate([part.hashes for part in parts])
+        ids = [row.id for part in parts for row in part.rows]
+        # One sort serves both checks: repeats sit side by side, and the index lookups of sorted
+        # hashes walk each run in order (about 4x cheaper than random lookups in a large index).
+        order = np.argsort(hashes, kind="stable")
+        keep = first_occurrences(hashes, order, ids)
+        stored = np.empty(len(hashes), dtype=np.bool_)
+        stored[order] = self.seen[table].contains(hashes[order])
+        known = np.flatnonzero(keep & stored)
+        if known.size:  # a resend, or a collision: load the log, then ask the table exactly
+            self.rotate()
+            barrier = _Barrier()
+            self.loads.put(barrier)
+            barrier.done.result()
+            keep[known[_stored(self.con, table, [ids[k] for k in known])]] = False
+        return keep
 
 
 def _drain(
-    waiting: queue.SimpleQueue[_Pending | None], first: _Pending
-) -> tuple[list[_Pending], bool]:
-    """``first`` and whatever else is already waiting, up to ``_GROUP_ROWS`` rows."""
+    waiting: queue.SimpleQueue[_Item], first: _Item
+) -> tuple[list[_Pending], _Barrier | bool | None]:
+    """``first`` and the requests already waiting after it, up to ``_GROUP_ROWS`` rows; and the
+    barrier or stop (None) that ended the drain, or False if it ended otherwise."""
+    if not isinstance(first, _Pending):
+        return [], first
     group = [first]
     rows = first.size
     while rows < _GROUP_ROWS:
@@ -240,128 +382,106 @@ def _drain(
             item = waiting.get_nowait()
         except queue.Empty:
             return group, False
-        if item is None:
-            return group, True
+        if not isinstance(item, _Pending):
+            return group, item
         group.append(item)
         rows += item.size
     return group, False
 
 
-@dataclass(frozen=True, slots=True)
-class _Fresh:
-    """The rows of one table that are new: the rows, their hashes, which request each came from."""
+@dataclass(slots=True)
+class _Loader:
+    """The thread that moves closed log segments into the DuckDB tables."""
 
-    rows: pa.Table
-    hashes: Hashes
-    owner: npt.NDArray[np.intp]
+    con: duckdb.DuckDBPyConnection
+    directory: Path
+    waiting: queue.SimpleQueue[int | _Barrier | None] = field(default_factory=queue.SimpleQueue)
+
+    def run(self) -> None:
+        while (item := self.waiting.get()) is not None:
+            if isinstance(item, _Barrier):
+                item.done.set_result(None)
+                continue
+            try:
+                self.load(item)
+            except Exception:  # the segment stays on disk and is loaded on the next open
+                log.exception("could not load ingest log segment %d; it is kept", item)
+
+    def recover(self) -> int:
+        """Load the segments a previous run left (after a crash); the last segment number."""
+        rows = self.con.execute("SELECT segment FROM ingest_log_loaded").fetchall()
+        done: set[int] = {int(row[0]) for row in rows}
+        present = eventlog.segments(self.directory)
+        for seq in present:
+            if seq not in done:
+                for table in TABLES:
+                    path = eventlog.segment_path(self.directory, seq, table)
+                    if path.exists():
+                        eventlog.repair(path)
+                self.load(seq)
+            else:
+                self.remove(seq)
+        last = max([*present, *done, 0])
+        # Every segment up to ``last`` is loaded and its files are gone: one row keeps the count.
+        self.con.execute("DELETE FROM ingest_log_loaded WHERE segment < $last", {"last": last})
+        return last
+
+    def load(self, seq: int) -> None:
+        paths = {t: eventlog.segment_path(self.directory, seq, t) for t in TABLES}
+        paths = {t: p for t, p in paths.items() if p.exists() and p.stat().st_size}
+        try:
+            self.transaction(seq, {t: _insert_from_json(t, p) for t, p in paths.items()})
+        except duckdb.Error as exc:
+            log.warning(
+                "DuckDB could not read ingest log segment %d (%s); decoding it in Python", seq, exc
+            )
+            tables = {t: load_lines_in_python(t, p.read_bytes()) for t, p in paths.items()}
+            self.transaction(
+                seq, {t: f"INSERT INTO {t} SELECT * FROM rows_{t}" for t in tables}, tables
+            )
+        self.remove(seq)
+
+    def transaction(
+        self, seq: int, inserts: dict[str, str], tables: dict[str, pa.Table] | None = None
+    ) -> None:
+        for table, rows in (tables or {}).items():
+            self.con.register(f"rows_{table}", rows)
+        statements = "".join(f" {sql};" for sql in inserts.values())
+        try:
+            self.con.execute(
+                f"BEGIN TRANSACTION;{statements} INSERT INTO ingest_log_loaded VALUES ({seq:d}); COMMIT"
+            )
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        finally:
+            for table in tables or {}:
+                self.con.unregister(f"rows_{table}")
+
+    def remove(self, seq: int) -> None:
+        for table in TABLES:
+            eventlog.segment_path(self.directory, seq, table).unlink(missing_ok=True)
 
 
-def _fresh_rows(
-    con: duckdb.DuckDBPyConnection,
-    table: str,
-    parts: list[tuple[int, tuple[pa.Table, Hashes]]],
-    seen: _HashIndex,
-) -> _Fresh:
-    """The rows of ``parts`` whose id is neither stored nor earlier in ``parts``."""
-    rows = pa.concat_tables([t for _, (t, _) in parts])
-    hashes = np.concatenate([h for _, (_, h) in parts])
-    owner = np.repeat([i for i, _ in parts], [len(h) for _, (_, h) in parts])
-    # One sort serves both checks: repeats sit side by side, and the index lookups of sorted
-    # hashes walk each run in order (about 4x cheaper than random lookups in a large index).
-    order = np.argsort(hashes, kind="stable")
-    keep = _first_occurrences(hashes, order, rows.column("id"))
-    stored = np.empty(len(hashes), dtype=np.bool_)
-    stored[order] = seen.contains(hashes[order])
-    known = np.flatnonzero(keep & stored)
-    if known.size:
-        keep[known[_stored(con, table, rows.column("id").take(known))]] = False
-    if not keep.all():
-        rows, hashes, owner = rows.filter(pa.array(keep)), hashes[keep], owner[keep]
-    return _Fresh(rows=rows, hashes=hashes, owner=owner)
+def _insert_from_json(table: str, path: Path) -> str:
+    columns = "{'r': 'TIMESTAMPTZ', 'env': 'VARCHAR', 'rows': '" + _ROWS[table] + "[]'}"
+    quoted = str(path).replace("'", "''")
+    fields = ", ".join(f"row.{name}" for name in _FIELDS[table].split(", "))
+    return (
+        f"INSERT INTO {table} SELECT {fields}, env, r FROM ("
+        f"SELECT unnest(rows) AS row, env, r FROM read_json('{quoted}', "
+        f"format = 'newline_delimited', columns = {columns}, maximum_object_size = {_LINE_LIMIT}))"
+    )
 
 
-def _insert_committed(con: duckdb.DuckDBPyConnection, rows: dict[str, pa.Table]) -> None:
-    """One DuckDB call for the whole transaction: each call gives up the GIL, and getting it back
-    while request threads run can take a whole switch interval."""
-    new_exposures = rows.get("exposures")  # noqa: F841 (DuckDB scans it by name)
-    new_events = rows.get("events")  # noqa: F841 (DuckDB scans it by name)
-    inserts = "".join(f" INSERT INTO {table} SELECT * FROM new_{table};" for table in rows)
-    try:
-        con.execute(f"BEGIN TRANSACTION;{inserts} COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-
-
-def _hashes(ids: list[str]) -> Hashes:
-    """Python's own 64-bit string hash: C speed, computed by the request's thread, not the writer."""
-    return np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids))
-
-
-def _first_occurrences(
-    hashes: Hashes, order: npt.NDArray[np.intp], ids: pa.ChunkedArray
-) -> npt.NDArray[np.bool_]:
-    """True for each row whose id does not occur earlier in the same rows (``order`` sorts
-    ``hashes``, stably)."""
-    keep = np.ones(len(hashes), dtype=np.bool_)
-    ordered = hashes[order]
-    same = ordered[1:] == ordered[:-1]
-    if not same.any():
-        return keep
-    # Rows sharing a hash: compare the ids themselves (a repeat, or a rare collision).
-    involved = np.union1d(order[1:][same], order[:-1][same])
-    earlier: set[str] = set()
-    for row, value in zip(involved, ids.take(involved).to_pylist(), strict=True):
-        if value in earlier:
-            keep[row] = False
-        earlier.add(value)
-    return keep
-
-
-def _stored(con: duckdb.DuckDBPyConnection, table: str, ids: pa.ChunkedArray) -> list[bool]:
+def _stored(con: duckdb.DuckDBPyConnection, table: str, ids: list[str]) -> list[bool]:
     """Which of ``ids`` the table holds already (exact; a scan, only for hash matches)."""
-    candidate_ids = pa.table({"id": ids})  # noqa: F841 (scanned by name)
+    candidate_ids = pa.table({"id": pa.array(ids, pa.string())})  # noqa: F841 (scanned by name)
     found = con.execute(
         f"SELECT id FROM {table} WHERE id IN (SELECT id FROM candidate_ids)"
     ).fetchall()
     present = {row[0] for row in found}
-    return [value in present for value in ids.to_pylist()]
-
-
-class _HashIndex:
-    """A set of 64-bit hashes as a few sorted runs (merged like a binary counter): 8 bytes each."""
-
-    def __init__(self, initial: Hashes) -> None:
-        self._runs: list[Hashes] = [np.sort(initial)] if initial.size else []
-
-    def __len__(self) -> int:
-        return sum(run.size for run in self._runs)
-
-    def contains(self, values: Hashes) -> npt.NDArray[np.bool_]:
-        found = np.zeros(values.size, dtype=np.bool_)
-        for run in self._runs:
-            at = np.minimum(np.searchsorted(run, values), run.size - 1)
-            found |= run[at] == values
-        return found
-
-    def add(self, values: Hashes) -> None:
-        if not values.size:
-            return
-        self._runs.append(np.sort(values))
-        # Keep each run at least twice the size of the next: O(log n) runs, O(log n) merges.
-        while len(self._runs) > 1 and self._runs[-2].size <= 2 * self._runs[-1].size:
-            last = self._runs.pop()
-            self._runs[-1] = np.sort(np.concatenate([self._runs[-1], last]), kind="stable")
-
-
-def _stored_hashes(con: duckdb.DuckDBPyConnection, table: str) -> Hashes:
-    """Every stored id's hash, read once when the store opens (about 1 s per million ids)."""
-    chunks = [np.zeros(0, dtype=np.int64)]
-    reader: Iterator[pa.RecordBatch] = con.sql(f"SELECT id FROM {table}").to_arrow_reader(1 << 20)
-    for chunk in reader:
-        ids = chunk.column(0).to_pylist()
-        chunks.append(np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids)))
-    return np.concatenate(chunks)
+    return [value in present for value in ids]
 
 
 def _size(value: str) -> str:
@@ -370,46 +490,3 @@ def _size(value: str) -> str:
     if not cleaned.rstrip("KMGTIB").isdigit():
         raise ValueError(f"checkpoint_threshold must look like '256MB', got {value!r}")
     return cleaned
-
-
-def _timestamps(values: list[datetime]) -> pa.Array:
-    # pyarrow converts aware datetimes one Python call at a time (~10 us each); msgspec writes
-    # them as RFC 3339 text in C and Arrow parses that text in C, offsets included.
-    text = _TIMES_AS_TEXT.decode(msgspec.json.encode(values))
-    return pc.cast(pa.array(text, pa.string()), _TS)
-
-
-def _constant(value: datetime | str | None, n: int, type_: pa.DataType) -> pa.Array:
-    return pa.repeat(pa.scalar(value, type_), n)
-
-
-def _exposure_table(cols: ExposureColumns, received_at: datetime, env: str | None) -> pa.Table:
-    n = len(cols.id)
-    return pa.table(
-        {
-            "id": pa.array(cols.id, pa.string()),
-            "unit": pa.array(cols.unit, pa.string()),
-            "experiment": pa.array(cols.experiment, pa.string()),
-            "variant": pa.array(cols.variant, pa.string()),
-            "timestamp": _timestamps(cols.timestamp),
-            "properties": pa.array(cols.properties, pa.string()),
-            "environment": _constant(env, n, pa.string()),
-            "received_at": _constant(received_at, n, _TS),
-        }
-    )
-
-
-def _track_table(cols: TrackColumns, received_at: datetime, env: str | None) -> pa.Table:
-    n = len(cols.id)
-    return pa.table(
-        {
-            "id": pa.array(cols.id, pa.string()),
-            "unit": pa.array(cols.unit, pa.string()),
-            "event": pa.array(cols.event, pa.string()),
-            "value": pa.array(cols.value, pa.float64()),
-            "timestamp": _timestamps(cols.timestamp),
-            "properties": pa.array(cols.properties, pa.string()),
-            "environment": _constant(env, n, pa.string()),
-            "received_at": _constant(received_at, n, _TS),
-        }
-    )

@@ -1,8 +1,10 @@
-"""Validation of incoming event batches: bytes in, columns of good events and a list of bad ones out.
+"""Validation of incoming event batches: bytes in, the good events as rows and the bad ones listed.
 
 Pure logic, no IO.  The fast path decodes a batch with msgspec straight into strict structs (one
 C-level pass that also checks the fields each kind requires and that values are finite), then
-checks clock skew and properties over whole columns.  Only when anything fails is the batch
+checks clock skew and properties over the whole batch.  The good rows are those structs
+(``Exposure`` and ``Track``); the event store writes them back out with msgspec, so what it logs
+is always in msgspec's own canonical JSON whatever the client sent.  Only when anything fails is the batch
 decoded again event by event with lenient structs, so one bad event costs its batch the slow path
 but never the good events, and every rejection names its field.  The slow path is the definition:
 the fast path accepts a batch only if the slow path would accept every event of it
@@ -16,6 +18,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from operator import attrgetter
 from typing import Annotated, Literal
 
 import msgspec
@@ -43,8 +46,8 @@ class WireEvent(msgspec.Struct, frozen=True):
 _FINITE = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
 
 
-class _Exposure(msgspec.Struct, frozen=True, tag_field="type", tag="exposure"):
-    """Fast path: an exposure that has what an exposure needs (same field types as WireEvent)."""
+class Exposure(msgspec.Struct, frozen=True, tag_field="type", tag="exposure", omit_defaults=True):
+    """A valid exposure: what an exposure needs, with WireEvent's field types."""
 
     id: _ID
     unit: _NAME
@@ -56,8 +59,8 @@ class _Exposure(msgspec.Struct, frozen=True, tag_field="type", tag="exposure"):
     properties: msgspec.Raw = _NO_PROPERTIES
 
 
-class _Track(msgspec.Struct, frozen=True, tag_field="type", tag="track"):
-    """Fast path: a track event with its event name."""
+class Track(msgspec.Struct, frozen=True, tag_field="type", tag="track", omit_defaults=True):
+    """A valid track event, with its event name."""
 
     id: _ID
     unit: _NAME
@@ -70,7 +73,7 @@ class _Track(msgspec.Struct, frozen=True, tag_field="type", tag="track"):
 
 
 class _StrictBatch(msgspec.Struct, frozen=True):
-    events: list[_Exposure | _Track]
+    events: list[Exposure | Track]
 
 
 _STRICT = msgspec.json.Decoder(_StrictBatch)
@@ -100,38 +103,76 @@ class Rejection:
         return {"index": self.index, "path": self.path, "reason": self.reason}
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class ExposureColumns:
-    id: list[str] = field(default_factory=list)
-    unit: list[str] = field(default_factory=list)
-    experiment: list[str] = field(default_factory=list)
-    variant: list[str] = field(default_factory=list)
-    timestamp: list[datetime] = field(default_factory=list)
-    properties: list[str | None] = field(default_factory=list)
+    """Exposures as columns (the shape of the ``exposures`` table, less what the store adds)."""
+
+    id: list[str]
+    unit: list[str]
+    experiment: list[str]
+    variant: list[str]
+    timestamp: list[datetime]
+    properties: list[str | None]
+
+    @classmethod
+    def of(cls, rows: list[Exposure]) -> ExposureColumns:
+        return cls(
+            id=[e.id for e in rows],
+            unit=[e.unit for e in rows],
+            experiment=[e.experiment for e in rows],
+            variant=[e.variant for e in rows],
+            timestamp=[e.timestamp for e in rows],
+            properties=_texts(rows),
+        )
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class TrackColumns:
-    id: list[str] = field(default_factory=list)
-    unit: list[str] = field(default_factory=list)
-    event: list[str] = field(default_factory=list)
-    value: list[float | None] = field(default_factory=list)
-    timestamp: list[datetime] = field(default_factory=list)
-    properties: list[str | None] = field(default_factory=list)
+    """Track events as columns (the shape of the ``events`` table, less what the store adds)."""
+
+    id: list[str]
+    unit: list[str]
+    event: list[str]
+    value: list[float | None]
+    timestamp: list[datetime]
+    properties: list[str | None]
+
+    @classmethod
+    def of(cls, rows: list[Track]) -> TrackColumns:
+        return cls(
+            id=[e.id for e in rows],
+            unit=[e.unit for e in rows],
+            event=[e.event for e in rows],
+            value=[e.value for e in rows],
+            timestamp=[e.timestamp for e in rows],
+            properties=_texts(rows),
+        )
+
+
+def _texts(rows: list[Exposure] | list[Track]) -> list[str | None]:
+    return [bytes(e.properties).decode() if e.properties else None for e in rows]
 
 
 @dataclass(slots=True)
 class Batch:
-    """The good events of one request, as columns, and why each bad one was refused."""
+    """The good events of one request, as rows, and why each bad one was refused."""
 
     size: int
-    exposures: ExposureColumns = field(default_factory=ExposureColumns)
-    tracks: TrackColumns = field(default_factory=TrackColumns)
+    exposure_rows: list[Exposure] = field(default_factory=list)
+    track_rows: list[Track] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
 
     @property
     def valid(self) -> int:
         return self.size - len(self.rejected)
+
+    @property
+    def exposures(self) -> ExposureColumns:
+        return ExposureColumns.of(self.exposure_rows)
+
+    @property
+    def tracks(self) -> TrackColumns:
+        return TrackColumns.of(self.track_rows)
 
 
 class BatchRefused(ValueError):
@@ -171,47 +212,24 @@ def parse_slowly(body: bytes, *, now: datetime, limits: IngestLimits) -> Batch:
 
 
 def _parse_fast(body: bytes, *, latest: datetime, limits: IngestLimits) -> Batch | None:
-    """Column-at-a-time checks of a batch whose events all decode strictly; None if any fails."""
+    """Whole-batch checks of a batch whose events all decode strictly; None if any fails."""
     events = _STRICT.decode(body).events
     _check_count(len(events), limits)
-    exposures = [e for e in events if type(e) is _Exposure]
-    tracks = [e for e in events if type(e) is _Track]
-    x_times = [e.timestamp for e in exposures]
-    t_times = [e.timestamp for e in tracks]
-    if max(x_times, default=latest) > latest or max(t_times, default=latest) > latest:
+    if max(map(_TIMESTAMP, events), default=latest) > latest:
         return None
-    x_props = _properties(exposures, limits)
-    t_props = _properties(tracks, limits)
-    if x_props is None or t_props is None:
+    oversized = limits.max_properties_bytes
+    if any(
+        raw and (len(raw) > oversized or memoryview(raw)[0] != 0x7B)
+        for raw in map(_PROPERTIES, events)
+    ):
         return None
-    batch = Batch(size=len(events))
-    batch.exposures = ExposureColumns(
-        id=[e.id for e in exposures],
-        unit=[e.unit for e in exposures],
-        experiment=[e.experiment for e in exposures],
-        variant=[e.variant for e in exposures],
-        timestamp=x_times,
-        properties=x_props,
-    )
-    batch.tracks = TrackColumns(
-        id=[e.id for e in tracks],
-        unit=[e.unit for e in tracks],
-        event=[e.event for e in tracks],
-        value=[e.value for e in tracks],
-        timestamp=t_times,
-        properties=t_props,
-    )
-    return batch
+    exposures = [e for e in events if type(e) is Exposure]
+    tracks = [e for e in events if type(e) is Track]
+    return Batch(size=len(events), exposure_rows=exposures, track_rows=tracks)
 
 
-def _properties(
-    events: list[_Exposure] | list[_Track], limits: IngestLimits
-) -> list[str | None] | None:
-    """The events' properties as JSON text, or None if any is not an object or is too large."""
-    raws = [bytes(e.properties) for e in events]
-    if any(raw and (raw[0] != 0x7B or len(raw) > limits.max_properties_bytes) for raw in raws):
-        return None
-    return [raw.decode() if raw else None for raw in raws]
+_TIMESTAMP = attrgetter("timestamp")
+_PROPERTIES = attrgetter("properties")
 
 
 def _decode_one_by_one(
@@ -267,29 +285,42 @@ def _check_and_fill(
     batch: Batch, events: list[WireEvent | None], *, latest: datetime, limits: IngestLimits
 ) -> None:
     _check_count(len(events), limits)
-    exposures, tracks, rejected = batch.exposures, batch.tracks, batch.rejected
+    rejected = batch.rejected
     for index, event in enumerate(events):
         if event is None:
             continue
         problem = _problem(event, latest, limits)
         if problem is not None:
             rejected.append(Rejection(index, f"events[{index}].{problem[0]}", problem[1]))
-            continue
-        properties = bytes(event.properties).decode() if event.properties else None
-        if event.type == "exposure":
-            exposures.id.append(event.id)
-            exposures.unit.append(event.unit)
-            exposures.experiment.append(event.experiment)  # type: ignore[arg-type]
-            exposures.variant.append(event.variant)  # type: ignore[arg-type]
-            exposures.timestamp.append(event.timestamp)
-            exposures.properties.append(properties)
+        elif event.type == "exposure":
+            assert event.experiment is not None
+            assert event.variant is not None
+            batch.exposure_rows.append(
+                Exposure(
+                    id=event.id,
+                    unit=event.unit,
+                    timestamp=event.timestamp,
+                    experiment=event.experiment,
+                    variant=event.variant,
+                    event=event.event,
+                    value=event.value,
+                    properties=event.properties,
+                )
+            )
         else:
-            tracks.id.append(event.id)
-            tracks.unit.append(event.unit)
-            tracks.event.append(event.event)  # type: ignore[arg-type]
-            tracks.value.append(event.value)
-            tracks.timestamp.append(event.timestamp)
-            tracks.properties.append(properties)
+            assert event.event is not None  # by _problem
+            batch.track_rows.append(
+                Track(
+                    id=event.id,
+                    unit=event.unit,
+                    timestamp=event.timestamp,
+                    event=event.event,
+                    experiment=event.experiment,
+                    variant=event.variant,
+                    value=event.value,
+                    properties=event.properties,
+                )
+            )
 
 
 def _problem(event: WireEvent, latest: datetime, limits: IngestLimits) -> tuple[str, str] | None:
