@@ -3,7 +3,8 @@
 A config names one data source (a DuckDB file, Parquet/CSV files, or an Ibis connection URL of a
 warehouse, each with an optional column mapping), the experiment, its control, the metrics (inline
 or a file) and how to read them.  ``run_config`` opens the source, runs the analysis query in that
-database and returns the report; paths are relative to the config file.  See docs/experiments.md.
+database and returns the report; ``run_on`` does the same on a connection the caller opened (a
+Spark session, say).  Paths are relative to the config file.  See docs/experiments.md.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def settings_of(config: AnalyzeConfig, metrics: list[Metric]) -> Settings:
 
 def run_config(config: AnalyzeConfig, *, base: Path) -> Report:
     """Open the source, compute the sufficient statistics in it, and analyse them."""
-    metrics = config_metrics(config, base)
+    metrics = config_metrics(config, base)  # a bad config fails before anything is opened
     settings = settings_of(config, metrics)
     con, mapping = _connect(config.source, base)
     try:
@@ -136,6 +137,26 @@ def run_config(config: AnalyzeConfig, *, base: Path) -> Report:
         )
     finally:
         con.disconnect()
+    return analyse_stats(stats, metrics, settings)
+
+
+def run_on(con: Any, config: AnalyzeConfig, *, base: Path) -> Report:
+    """The config's analysis on an Ibis connection the caller opened, e.g. on Spark::
+
+        run_on(ibis.pyspark.connect(spark_session), load_config(path), base=path.parent)
+
+    The config's ``source`` is not opened; its ``mapping`` names the tables and columns to read.
+    The connection stays open.
+    """
+    metrics = config_metrics(config, base)
+    settings = settings_of(config, metrics)
+    stats = analyse(
+        con,
+        experiment=config.experiment,
+        metrics=metrics,
+        mapping=config.source.mapping,
+        until=config.until,
+    )
     return analyse_stats(stats, metrics, settings)
 
 

@@ -5,7 +5,7 @@ first exposure and grouped by unit with one conditional aggregate per (measure, 
 per-unit table is then grouped by variant into sums, sums of squares and cross products.  Raw
 events never reach Python; only a few numbers per variant and metric do.  The same expression runs
 on DuckDB (the embedded store) and on any Ibis backend that has ``FILTER`` aggregates and
-``PERCENTILE_CONT`` (PostgreSQL among them).
+``PERCENTILE_CONT`` (PostgreSQL and Spark among them).
 
 Extra queries, each over the per-unit table, run only where needed: percentile caps (the cap must
 be known before the sums) and quantile metrics (their levels depend on each variant's ``n``).
