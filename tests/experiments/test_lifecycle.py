@@ -186,6 +186,31 @@ def test_analysis_on_demand_reads_the_event_store(api: TestClient) -> None:
     assert kept["recommendation"] == "ship"
 
 
+def test_a_look_back_analyses_the_data_as_it_stood(api: TestClient) -> None:
+    # One unit is exposed every 7 minutes from 2026-01-05 00:00 UTC: 100 of them by 11:40.
+    started(api)
+    path = "/api/v1/experiments/checkout-redesign/analysis"
+    full = api.get(path).json()
+    then = api.get(path, params={"until": "2026-01-05T11:40:00Z"}).json()
+    assert sum(full["units"].values()) == 600
+    assert sum(then["units"].values()) == 100
+    assert then["until"] == "2026-01-05T11:40:00+00:00"
+    assert full["until"] is None
+    before = api.get(path, params={"until": "2025-12-01T00:00:00Z"})
+    assert before.status_code == 200
+    assert sum(before.json()["units"].values()) == 0
+    assert {r["status"] for r in before.json()["rows"]} == {"no_units"}
+
+
+def test_a_look_back_needs_an_offset_and_is_never_recorded(api: TestClient) -> None:
+    started(api)
+    path = "/api/v1/experiments/checkout-redesign/analysis"
+    naive = api.get(path, params={"until": "2026-01-05T11:40:00"})
+    assert naive.status_code == 422
+    assert naive.json()["error"]["details"]["errors"][0]["path"] == "until"
+    assert api.get(path, params={"until": "yesterday"}).status_code == 422
+
+
 def test_guardrail_breach_raises_one_alert(api: TestClient, lab: Lab) -> None:
     lab.use(Plan(units=1500, error_lift=2.0))
     started(api)

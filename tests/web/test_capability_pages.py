@@ -207,6 +207,7 @@ def test_the_experiment_page_draws_lifts_with_intervals(browser: TestClient) -> 
     assert data["report"]["recommendation"] == "ship"
     assert [g["metric"] for g in data["guardrails"]] == ["errors"]
     assert data["cumulative"]["points"], "no point of the cumulative lift"
+    assert data["cumulative"]["source"] == "daily"  # the analysis repeated at daily cut-offs
 
 
 def test_a_sample_ratio_mismatch_shows_a_banner(browser: TestClient) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -57,10 +58,20 @@ def build_router(*, experiments: ExperimentService) -> APIRouter:
         return experiments.stop(key, actor=caller)
 
     @router.get("/experiments/{key}/analysis")
-    def read_analysis(key: str, caller: Caller) -> dict[str, Any]:
+    def read_analysis(
+        key: str,
+        caller: Caller,
+        until: Annotated[
+            datetime | None,
+            Query(
+                description="Analyse the data as it stood then: exposures and events before "
+                "this time (RFC 3339 with an offset). Default: all data up to the stop."
+            ),
+        ] = None,
+    ) -> dict[str, Any]:
         """Analyse now from the event store; nothing is recorded."""
         caller.require_read()
-        return experiments.analyse(key, actor=caller)
+        return experiments.analyse(key, actor=caller, until=until)
 
     @router.post("/experiments/{key}/analysis")
     def record_analysis(key: str, caller: Caller) -> dict[str, Any]:

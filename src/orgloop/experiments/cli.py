@@ -152,10 +152,19 @@ def analyze_experiment(
     record: Annotated[
         bool, typer.Option("--record", help="Keep the snapshot and raise alerts.")
     ] = False,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            help="Analyse the data as it stood at this time (RFC 3339 with an offset, e.g. "
+            "2026-02-01T00:00:00Z): exposures and events before it. Not with --record."
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Analyse an experiment now, from the server's event store."""
-    show_report(_client().analyse(key, record=record), as_json=as_json)
+    if record and until is not None:
+        raise typer.BadParameter("a look back (--until) is never recorded", param_hint="--until")
+    show_report(_client().analyse(key, record=record, until=until), as_json=as_json)
 
 
 @app.command()

@@ -31,9 +31,12 @@ class ExperimentsClient:
         result: dict[str, Any] = self._api.post(f"/api/v1/experiments/{key}/stop")
         return result
 
-    def analyse(self, key: str, *, record: bool) -> dict[str, Any]:
+    def analyse(self, key: str, *, record: bool, until: str | None = None) -> dict[str, Any]:
         path = f"/api/v1/experiments/{key}/analysis"
-        result: dict[str, Any] = self._api.post(path) if record else self._api.get(path)
+        if record:
+            result: dict[str, Any] = self._api.post(path)
+        else:
+            result = self._api.get(path, until=until)
         return result
 
     def decide(self, key: str, *, decision: str, reason: str) -> dict[str, Any]:

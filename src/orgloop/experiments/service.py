@@ -9,7 +9,7 @@ analysis is stored as an alert and published as ``ExperimentAlert``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from orgloop.catalog.service import CatalogService
@@ -42,7 +42,7 @@ from orgloop.kernel.auth import Principal
 from orgloop.kernel.bus import EventBus
 from orgloop.kernel.clock import Clock
 from orgloop.kernel.db import Database
-from orgloop.kernel.errors import Conflict, NotFound, Unavailable
+from orgloop.kernel.errors import Conflict, InvalidInput, NotFound, Unavailable
 
 Connect = Callable[[], Any]
 
@@ -146,12 +146,27 @@ class ExperimentService:
     def stop(self, key: str, *, actor: Principal) -> Experiment:
         return self._move(key, actor=actor, allowed=("running",), to="stopped", stamp="stopped_at")
 
-    def analyse(self, key: str, *, actor: Principal, record: bool = False) -> dict[str, Any]:
-        """Analyse now; with ``record`` keep the snapshot and raise alerts for what it finds."""
+    def analyse(
+        self,
+        key: str,
+        *,
+        actor: Principal,
+        record: bool = False,
+        until: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Analyse now; with ``record`` keep the snapshot and raise alerts for what it finds.
+
+        ``until`` analyses the data as it stood then (exposures and events before it), e.g. for
+        a cumulative-lift chart; such a look back is never recorded.
+        """
         experiment = self.get(key)
         if experiment.status == "draft":
             raise Conflict(f"experiment {key!r} has not started; nothing to analyse yet")
-        report = self._report(experiment)
+        if until is not None and record:
+            raise InvalidInput.at("until", "a look back at earlier data is not recorded")
+        if until is not None and until.tzinfo is None:
+            raise InvalidInput.at("until", "give a time-zone offset, e.g. 2026-01-31T00:00:00Z")
+        report = self._report(experiment, until=until)
         if not record:
             return report
         actor.require_read()
@@ -240,7 +255,7 @@ class ExperimentService:
             self._record(session, actor, f"experiment.{to}", key, before, after)
         return after
 
-    def _report(self, experiment: Experiment) -> dict[str, Any]:
+    def _report(self, experiment: Experiment, *, until: datetime | None = None) -> dict[str, Any]:
         if self._connect is None:
             raise Unavailable("no event store is configured for analysis on this server")
         metrics = parse_metrics([m["definition"] for m in experiment.metrics])
@@ -256,9 +271,11 @@ class ExperimentService:
             weights={v.key: v.weight for v in experiment.variations},
             roles=roles,
         )
-        until = experiment.stopped_at
-        if until is not None and until.tzinfo is None:
-            until = until.replace(tzinfo=UTC)  # SQLite hands back naive UTC timestamps
+        stopped = experiment.stopped_at
+        if stopped is not None and stopped.tzinfo is None:
+            stopped = stopped.replace(tzinfo=UTC)  # SQLite hands back naive UTC timestamps
+        if stopped is not None:
+            until = stopped if until is None else min(until, stopped)
         con = self._connect()
         try:
             stats = analyse(con, experiment=experiment.key, metrics=metrics, until=until)
@@ -266,6 +283,7 @@ class ExperimentService:
             con.disconnect()
         report = analyse_stats(stats, metrics, settings).to_dict()
         report["computed_at"] = self._clock.now().isoformat()
+        report["until"] = until.isoformat() if until is not None else None
         report["planned_sample_size"] = experiment.planned_sample_size
         return report
 

@@ -44,8 +44,8 @@ def pct(value: float) -> str:
 
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """Round tick values covering ``[low, high]`` (at most about ``count`` of them)."""
-    if high <= low:
-        high = low + 1.0
+    if not high - low > 1e-9 * max(1.0, abs(low), abs(high)):
+        high = low + 1.0  # empty, or too narrow to label: drawn one unit tall
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
