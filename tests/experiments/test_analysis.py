@@ -16,8 +16,8 @@ from orgloop.experiments.analysis import (
     recommend,
 )
 from orgloop.experiments.metrics import Metric, parse_metrics
-from orgloop.experiments.queries import Analysis, Diagnostics, MetricStats
-from orgloop.stats import SampleStats, welch_test
+from orgloop.experiments.queries import Analysis, Diagnostics, MetricStats, QuantileStats
+from orgloop.stats import QuantileEstimate, SampleStats, quantile_test, welch_test
 
 REVENUE = parse_metrics([{"key": "revenue", "event": "purchase", "aggregation": "sum"}])[0]
 ERRORS = parse_metrics(
@@ -251,3 +251,74 @@ def test_ratio_without_denominator_gets_a_code() -> None:
         analysis(ratio("control"), ratio("treatment")), [metric], Settings("control", cuped=False)
     )
     assert report.rows[0].status == "zero_denominator"
+
+
+P90 = parse_metrics(
+    [
+        {
+            "key": "checkout-seconds-p90",
+            "kind": "quantile",
+            "quantile": 0.9,
+            "event": "checkout_seconds",
+            "aggregation": "sum",
+            "direction": "decrease",
+        }
+    ]
+)[0]
+
+
+def quantile_analysis(control: QuantileStats, treatment: QuantileStats) -> Analysis:
+    return Analysis(
+        experiment="checkout-redesign",
+        units=(("control", control.n), ("treatment", treatment.n)),
+        metrics=(),
+        quantiles=(control, treatment),
+        diagnostics=Diagnostics(exposed_units=control.n + treatment.n, units_in_several_variants=0),
+    )
+
+
+def p90(variant: str, estimate: float, lower: float | None, upper: float | None) -> QuantileStats:
+    return QuantileStats(
+        metric="checkout-seconds-p90", variant=variant, n=2000, quantile=0.9,
+        estimate=estimate, lower=lower, upper=upper, lower_rank=1774, upper_rank=1827,
+    )  # fmt: skip
+
+
+def test_a_quantile_metric_is_tested_and_lower_is_better_when_it_should_decrease() -> None:
+    report = analyse_stats(
+        quantile_analysis(p90("control", 100.0, 96.0, 104.0), p90("treatment", 80.0, 77.0, 83.0)),
+        [P90],
+        Settings(control="control"),
+    )
+    (row,) = report.rows
+    expected = quantile_test(
+        QuantileEstimate(100.0, 96.0, 104.0, 0.95, 2000),
+        QuantileEstimate(80.0, 77.0, 83.0, 0.95, 2000),
+        relative=True,
+    )
+    assert (row.mean, row.control_mean, row.status) == (80.0, 100.0, "ok")
+    assert row.lift == pytest.approx(-0.2)
+    assert row.p_value == pytest.approx(expected.p_value)
+    assert row.chance_to_win is not None
+    assert row.chance_to_win > 0.99  # the p90 went down, as wanted
+    assert (row.verdict, report.recommendation) == ("better", "ship")
+
+
+def test_a_quantile_without_an_interval_or_under_the_sequential_method_is_only_described() -> None:
+    few = analyse_stats(
+        quantile_analysis(p90("control", 100.0, None, None), p90("treatment", 80.0, 70.0, 90.0)),
+        [P90],
+        Settings(control="control"),
+    )
+    assert (few.rows[0].status, few.rows[0].lift, few.rows[0].p_value) == (
+        "insufficient_units",
+        pytest.approx(-0.2),
+        None,
+    )
+    sequential = analyse_stats(
+        quantile_analysis(p90("control", 100.0, 96.0, 104.0), p90("treatment", 80.0, 77.0, 83.0)),
+        [P90],
+        Settings(control="control", method="sequential"),
+    )
+    assert (sequential.rows[0].status, sequential.rows[0].p_value) == ("descriptive", None)
+    assert "fixed-horizon and Bayesian" in (sequential.rows[0].message or "")

@@ -32,6 +32,7 @@ from orgloop.experiments.comparisons import (
     Role,
     Settings,
     compare,
+    compare_quantiles,
     empty,
     num,
 )
@@ -163,7 +164,7 @@ def _row(
     base: dict[str, Any] = {"metric": metric.key, "role": role, "variant": variant}
     base |= {"units": counts[variant], "control_units": counts[settings.control]}
     if metric.kind == "quantile":
-        return _quantile_row(analysis.quantiles, metric, settings.control, base)
+        return _quantile_row(analysis.quantiles, metric, settings, base)
     a = _stats(analysis.metrics, metric.key, settings.control)
     b = _stats(analysis.metrics, metric.key, variant)
     try:
@@ -180,16 +181,20 @@ def _stats(all_stats: Sequence[MetricStats], metric: str, variant: str) -> Metri
 
 
 def _quantile_row(
-    quantiles: Sequence[QuantileStats], metric: Metric, control: str, base: dict[str, Any]
+    quantiles: Sequence[QuantileStats],
+    metric: Metric,
+    settings: Settings,
+    base: dict[str, Any],
 ) -> ResultRow:
-    """Quantiles are reported, not tested: each variant's estimate and the relative difference."""
+    """Each variant's quantile and the relative difference, tested where the method allows."""
     found = {q.variant: q for q in quantiles if q.metric == metric.key}
-    a, b = found.get(control), found.get(base["variant"])
-    if a is None or b is None or a.estimate is None or b.estimate is None:
+    a, b = found.get(settings.control), found.get(base["variant"])
+    if a is None or b is None:
         return ResultRow(**base, **empty("no_units"))
-    lift = (b.estimate - a.estimate) / a.estimate if a.estimate != 0 else None
-    row = empty("descriptive") | {"mean": b.estimate, "control_mean": a.estimate, "lift": lift}
-    return ResultRow(**base, **row)
+    try:
+        return ResultRow(**base, **compare_quantiles(metric, a, b, settings))
+    except StatsError as exc:
+        return ResultRow(**base, **empty("invalid_data"), message=str(exc))
 
 
 def _corrected(rows: list[ResultRow], settings: Settings) -> list[ResultRow]:

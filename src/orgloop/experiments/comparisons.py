@@ -15,8 +15,9 @@ from typing import Any, Literal
 from scipy import special
 
 from orgloop.experiments.metrics import Metric
-from orgloop.experiments.queries import MetricStats
+from orgloop.experiments.queries import MetricStats, QuantileStats
 from orgloop.stats import (
+    QuantileEstimate,
     RatioRegressionStats,
     RatioStats,
     RegressionStats,
@@ -25,6 +26,7 @@ from orgloop.stats import (
     bayesian_test,
     cuped_test,
     proportion_test,
+    quantile_test,
     ratio_cuped_test,
     ratio_test,
     sequential_test,
@@ -106,6 +108,43 @@ def _summary(metric: Metric, result: TestResult, settings: Settings) -> dict[str
         "p_value": None if bayesian else num(result.p_value),
         "chance_to_win": _towards(metric, float(up)),
     }
+
+
+def compare_quantiles(
+    metric: Metric, a: QuantileStats, b: QuantileStats, settings: Settings
+) -> dict[str, Any]:
+    """The relative difference of a quantile, tested from each variant's order-statistic
+    interval (``stats.quantiles``).  The sequential method has no always-valid version of this
+    test, so there the row only describes the difference."""
+    if a.estimate is None or b.estimate is None:
+        return empty("no_units")
+    lift = (b.estimate - a.estimate) / a.estimate if a.estimate != 0 else None
+    described = empty("descriptive") | {
+        "mean": b.estimate,
+        "control_mean": a.estimate,
+        "lift": num(lift),
+    }
+    if settings.method == "sequential":
+        return described | {"message": "quantiles are tested only by the fixed-horizon and "
+                            "Bayesian methods"}  # fmt: skip
+    if None in (a.lower, a.upper, b.lower, b.upper):
+        return described | {
+            "status": "insufficient_units",
+            "message": f"too few units for a {a.confidence:.0%} interval of the quantile",
+        }
+    assert a.lower is not None
+    assert a.upper is not None
+    assert b.lower is not None
+    assert b.upper is not None
+    result = quantile_test(
+        QuantileEstimate(a.estimate, a.lower, a.upper, a.confidence, a.n),
+        QuantileEstimate(b.estimate, b.lower, b.upper, b.confidence, b.n),
+        relative=True,
+        alpha=settings.alpha,
+    )
+    if result.error_code is not None:
+        return described | {"status": result.error_code}
+    return _summary(metric, result, settings)
 
 
 def _towards(metric: Metric, chance_up: float) -> float | None:

@@ -79,6 +79,7 @@ class QuantileStats:
     upper: float | None
     lower_rank: int
     upper_rank: int
+    confidence: float = 0.95
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,6 +393,7 @@ def _quantiles(
                 upper=_float(row.get(f"{tag}_u")),
                 lower_rank=low,
                 upper_rank=high,
+                confidence=confidence,
             )
         )
     return tuple(out)

@@ -19,6 +19,7 @@ from orgloop.stats.power import (
     sample_size_mean,
     sample_size_proportion,
 )
+from orgloop.stats.quantiles import QuantileEstimate, quantile_test
 from orgloop.stats.results import BayesianResult, CupedResult, SrmResult, TestResult
 from orgloop.stats.sequential import sequential_test
 from orgloop.stats.srm import srm_test
@@ -34,6 +35,7 @@ __all__ = [
     "BayesianResult",
     "CupedResult",
     "GaussianPrior",
+    "QuantileEstimate",
     "RatioRegressionStats",
     "RatioStats",
     "RegressionStats",
@@ -51,6 +53,7 @@ __all__ = [
     "power_mean",
     "power_proportion",
     "proportion_test",
+    "quantile_test",
     "ratio_cuped_test",
     "ratio_test",
     "sample_size_mean",

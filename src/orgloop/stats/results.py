@@ -10,7 +10,7 @@ from orgloop.stats.errors import ResultErrorCode
 Alternative = Literal["two-sided", "greater", "less"]
 """The alternative hypothesis; ``greater`` means the treatment is larger than the control."""
 
-Method = Literal["welch", "z", "delta", "cuped", "ratio_cuped", "sequential"]
+Method = Literal["welch", "z", "delta", "cuped", "ratio_cuped", "sequential", "quantile"]
 
 NAN = float("nan")
 
