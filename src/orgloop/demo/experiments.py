@@ -26,7 +26,7 @@ SHIP = (
 )
 """The decision the checkout team records, so the learning log has an entry."""
 
-HEADER = f"  {'metric':<18} {'role':<10} {'variant':<10} {'lift':>8}  {'95% interval':<18} {'p-value':<8} verdict"
+HEADER = f"  {'metric':<21} {'role':<10} {'variant':<10} {'lift':>8}  {'95% interval':<18} {'p-value':<8} verdict"
 
 
 def set_up(api: ApiClient, folder: Path) -> list[dict[str, Any]]:
@@ -66,9 +66,11 @@ def table(experiment: dict[str, Any], report: dict[str, Any]) -> Iterator[str]:
 
 
 def _row(row: dict[str, Any]) -> str:
-    start = f"{row['metric']:<18} {row['role']:<10} {row['variant']:<10}"
+    start = f"{row['metric']:<21} {row['role']:<10} {row['variant']:<10}"
     if row["lift"] is None:
         return f"{start} {row['status']}"
+    if row["lift_ci_low"] is None or row["lift_ci_high"] is None:  # described, not tested
+        return f"{start} {_pct(row['lift']):>8}  {row['status']}"
     interval = f"[{_pct(row['lift_ci_low'])}, {_pct(row['lift_ci_high'])}]"
     p = row["p_value"]
     p_value = "-" if p is None else ("<0.0001" if p < 1e-4 else f"{p:.4f}")
