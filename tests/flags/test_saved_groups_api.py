@@ -147,3 +147,49 @@ def test_a_member_changes_only_its_own_teams_groups_and_changes_are_audited(
     assert [e["action"] for e in audit] == ["saved_group.update", "saved_group.create"]
     assert (audit[0]["before"]["values"], audit[0]["after"]["values"]) == (["u1", "u2"], [])
     assert "checkout" in audit[0]["actor"]
+
+
+def test_a_rule_naming_a_group_and_that_groups_delete_cannot_both_win(
+    api: TestClient, services: Services, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The delete has checked that no rule names the group and is about to commit when a flag
+    # write names it: one of the two must fail, or a rule would name a group that is gone.
+    import threading
+
+    from orgloop.flags import saved_groups
+
+    assert _group(api).status_code == 201
+    assert _flag(api, rules=[]).status_code == 200
+    checked, resume = threading.Event(), threading.Event()
+    real_users_of = saved_groups.users_of
+
+    def users_then_pause(group: str, flags: Any) -> Any:
+        users = real_users_of(group, flags)
+        checked.set()
+        resume.wait(timeout=30)
+        return users
+
+    monkeypatch.setattr(saved_groups, "users_of", users_then_pause)
+    results: dict[str, int] = {}
+
+    def delete() -> None:
+        results["delete"] = api.delete("/api/v1/saved-groups/beta").status_code
+
+    def name_it() -> None:
+        config = {"enabled": True, "rules": [IN_BETA]}
+        put = api.put("/api/v1/flags/new-checkout/environments/production", json=config)
+        results["rule"] = put.status_code
+
+    deleting = threading.Thread(target=delete)
+    deleting.start()
+    assert checked.wait(timeout=30)
+    naming = threading.Thread(target=name_it)
+    naming.start()
+    naming.join(timeout=1.0)
+    assert naming.is_alive(), "the flag write did not wait for the group's delete"
+    resume.set()
+    deleting.join(timeout=30)
+    naming.join(timeout=30)
+    assert results == {"delete": 204, "rule": 422}
+    rules = api.get("/api/v1/flags/new-checkout").json()["environments"]["production"]["rules"]
+    assert rules == []

@@ -124,7 +124,7 @@ class FlagService:
             if store.get(session, request.key) is not None:
                 raise Conflict(f"flag {request.key!r} already exists", details={"key": flag.key})
             others = {r.key: store.to_model(r) for r in store.all_flags(session)}
-            _check(flag, others, store.group_keys(session), prefix=True)
+            _check(flag, others, _named_groups(session, flag), prefix=True)
             store.add(session, flag)
             self._record(session, actor, "flag.create", flag.key, None, flag)
         self._bus.publish(FlagsChanged(key=flag.key, environments=()))
@@ -199,7 +199,7 @@ class FlagService:
             actor.require_write(owner=before.owner, what=f"flag {key}")
             after: Flag = apply(before).model_copy(update={"updated_at": self._clock.now()})
             others = {r.key: store.to_model(r) for r in store.all_flags(session) if r.key != key}
-            _check(after, others, store.group_keys(session), only=environment)
+            _check(after, others, _named_groups(session, after), only=environment)
             store.save(session, row, after)
             self._record(session, actor, action, key, before, after)
         envs = (environment,) if environment is not None else ()
@@ -234,6 +234,12 @@ class FlagService:
 
 def _not_found(key: str) -> NotFound:
     return NotFound(f"no flag {key!r}", details={"key": key})
+
+
+def _named_groups(session: Any, flag: Flag) -> set[str]:
+    """The saved groups the flag's rules name that exist, share-locked (``store.lock_groups``)."""
+    named = set().union(*(environment_groups([flag], env) for env in flag.environments))
+    return store.lock_groups(session, named)
 
 
 def _check(

@@ -139,3 +139,22 @@ def all_groups(
 
 def group_keys(session: Session) -> set[str]:
     return set(session.scalars(sa.select(_SavedGroupRow.key)))
+
+
+def lock_groups(session: Session, keys: Collection[str]) -> set[str]:
+    """Which of ``keys`` exist, each held with a share lock until the transaction ends.
+
+    A flag write that names saved groups takes this lock, and deleting a group takes an update
+    lock on its row first, so the two serialise on PostgreSQL: either the delete sees the new rule
+    and is refused, or the flag write finds the group gone.  (On SQLite ``FOR SHARE`` renders as
+    nothing: write transactions hold the database's write lock from their start instead.)
+    """
+    if not keys:
+        return set()
+    query = (
+        sa.select(_SavedGroupRow.key)
+        .where(_SavedGroupRow.key.in_(sorted(keys)))
+        .order_by(_SavedGroupRow.key)
+        .with_for_update(read=True)
+    )
+    return set(session.scalars(query))

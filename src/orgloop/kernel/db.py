@@ -42,16 +42,31 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine, "begin", _sqlite_begin)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver would begin transactions lazily, at the first write, so a transaction's reads
+    # would not be isolated from other writers; ``_sqlite_begin`` begins them instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+_WRITE = "orgloop_write"
+
+
+def _sqlite_begin(conn: sa.Connection) -> None:
+    """A write transaction (``Database.transaction``) takes SQLite's write lock when it begins:
+    what it reads stays true until it commits, as row locks ensure on PostgreSQL.  Reads begin
+    deferred and run alongside (WAL)."""
+    write = conn.get_execution_options().get(_WRITE, False)
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def migration_locations() -> list[str]:
@@ -85,8 +100,13 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        """One transaction: committed when the block ends, rolled back whole if it raises."""
+        """One transaction: committed when the block ends, rolled back whole if it raises.
+
+        On SQLite it holds the database's write lock from its start (see ``_sqlite_begin``).
+        """
         with self._sessions.begin() as session:
+            if self.engine.dialect.name == "sqlite":
+                session.connection(execution_options={_WRITE: True})
             yield session
 
     @contextmanager
