@@ -89,7 +89,7 @@ def test_ids_that_share_a_hash_are_still_told_apart(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Every id hashes alike: the store must fall back to comparing the ids themselves.
-    monkeypatch.setattr(eventrows, "HASH_OF_ID", "7::UBIGINT")
+    monkeypatch.setattr(eventrows, "hash", lambda _: 7, raising=False)
     store = EventStore.in_data_dir(tmp_path)
     first, second = [track(id="a"), track(id="b")], [track(id="b"), track(id="c"), track(id="c")]
     assert append(store, first) == (2, 0)

@@ -7,6 +7,7 @@ as Arrow, so a batch that was acknowledged is loaded whatever DuckDB thinks of i
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 import duckdb
@@ -18,7 +19,7 @@ import pyarrow.compute as pc
 
 from orgloop.experiments.ingest import Exposure, ExposureColumns, Track, TrackColumns
 
-Hashes = npt.NDArray[np.uint64]
+Hashes = npt.NDArray[np.int64]
 
 _TS = pa.timestamp("us", tz="UTC")
 _TIMES_AS_TEXT = msgspec.json.Decoder(list[str])
@@ -27,9 +28,8 @@ _TIMES_AS_TEXT = msgspec.json.Decoder(list[str])
 class HashIndex:
     """A set of 64-bit hashes as a few sorted runs (merged like a binary counter): 8 bytes each."""
 
-    def __init__(self, initial: Hashes, *, is_sorted: bool = False) -> None:
-        ordered = initial if is_sorted else np.sort(initial)
-        self._runs: list[Hashes] = [ordered] if initial.size else []
+    def __init__(self, initial: Hashes) -> None:
+        self._runs: list[Hashes] = [np.sort(initial)] if initial.size else []
 
     def __len__(self) -> int:
         return sum(run.size for run in self._runs)
@@ -72,24 +72,20 @@ def first_occurrences(
     return keep
 
 
-# DuckDB's own 64-bit hash of an id: vectorised in C++, and the same function on both paths
-# (the writer's new ids and the ids read back when the store opens), so the index is consistent.
-HASH_OF_ID = "hash(id)"
-
-
-def id_hashes(con: duckdb.DuckDBPyConnection, ids: list[str]) -> Hashes:
-    """The hashes of ``ids``, in order (one DuckDB call for the whole list)."""
-    candidates = pa.table({"id": pa.array(ids, pa.string())})  # noqa: F841 (scanned by name)
-    found = con.execute(f"SELECT {HASH_OF_ID} AS h FROM candidates").fetchnumpy()["h"]
-    return np.asarray(found, dtype=np.uint64)
+def id_hashes(ids: list[str]) -> Hashes:
+    """Python's own 64-bit string hash: C speed (the index only has to be consistent within
+    one process: it is rebuilt on every open)."""
+    return np.fromiter(map(hash, ids), dtype=np.int64, count=len(ids))
 
 
 def stored_hashes(con: duckdb.DuckDBPyConnection, table: str) -> Hashes:
-    """Every stored id's hash, sorted, read once when the store opens.  DuckDB hashes without a
-    Python object per id; numpy sorts (measured: 12M ids in 0.7 s, 5x faster than hashing
-    Python strings for 36-character ids)."""
-    found = con.execute(f"SELECT {HASH_OF_ID} AS h FROM {table}").fetchnumpy()["h"]
-    return np.sort(np.asarray(found, dtype=np.uint64))
+    """Every stored id's hash, read once when the store opens (about 0.16 s per million
+    36-character ids, sort included)."""
+    chunks = [np.zeros(0, dtype=np.int64)]
+    reader: Iterator[pa.RecordBatch] = con.sql(f"SELECT id FROM {table}").to_arrow_reader(1 << 20)
+    for chunk in reader:
+        chunks.append(id_hashes(chunk.column(0).to_pylist()))
+    return np.concatenate(chunks)
 
 
 class _ExposureLine(msgspec.Struct, frozen=True):

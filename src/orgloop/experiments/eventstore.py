@@ -21,8 +21,7 @@ the append and grows with the table, so there is none.  Instead the store keeps,
 the tables on open).  A row whose hash is absent is certainly new; a row whose hash is present (a
 resend, or a collision) is checked exactly against the table's ids after the log is loaded.
 Repeats inside one group are found by hash and confirmed by id.  So an id is stored at most once,
-exactly, and the common case costs a binary search.  The hash is DuckDB's own, so opening a
-store hashes and sorts its ids inside DuckDB, without a Python object per id.
+exactly, and the common case costs a binary search.
 """
 
 from __future__ import annotations
@@ -116,9 +115,10 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class _Part:
-    """One request's rows for one table: the rows and their encoded line."""
+    """One request's rows for one table: the rows, their id hashes and their encoded line."""
 
     rows: list[Exposure] | list[Track]
+    hashes: Hashes
     prefix: bytes
     line: bytes
 
@@ -133,7 +133,7 @@ class _Pending:
 
     @property
     def size(self) -> int:
-        return sum(len(part.rows) for part in self.parts.values())
+        return sum(len(part.hashes) for part in self.parts.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,7 @@ class EventStore:
         log_dir = self.path.with_name(self.path.stem + "-log")
         loader = _Loader(con=self._con.cursor(), directory=log_dir)
         last = loader.recover()
-        seen = {t: HashIndex(stored_hashes(self._con, t), is_sorted=True) for t in TABLES}
+        seen = {table: HashIndex(stored_hashes(self._con, table)) for table in TABLES}
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
         self._closed = False
         writer = _Writer(
@@ -205,7 +205,9 @@ class EventStore:
         pending = _Pending(
             valid=batch.valid,
             parts={
-                table: _Part(r, prefix, prefix + _ENCODE(r) + b"}\n")
+                table: _Part(
+                    r, id_hashes([row.id for row in r]), prefix, prefix + _ENCODE(r) + b"}\n"
+                )
                 for table, r in rows.items()
                 if r
             },
@@ -330,27 +332,26 @@ class _Writer:
             parts = [(i, p.parts[table]) for i, p in enumerate(group) if table in p.parts]
             if not parts:
                 continue
-            keep, hashes = self.new_rows(table, [part for _, part in parts])
+            keep = self.new_rows(table, [part for _, part in parts])
             lines[table] = []
             at = 0
             for i, part in parts:
-                mask = keep[at : at + len(part.rows)]
-                at += len(part.rows)
+                mask = keep[at : at + len(part.hashes)]
+                at += len(part.hashes)
                 kept = int(mask.sum())
                 inserted[i] += kept
-                if kept == len(part.rows):
+                if kept == len(part.hashes):
                     lines[table].append(part.line)
                 elif kept:
                     rows = [row for row, k in zip(part.rows, mask, strict=True) if k]
                     lines[table].append(part.prefix + _ENCODE(rows) + b"}\n")
-            fresh[table] = hashes[keep]
+            fresh[table] = np.concatenate([p.hashes for _, p in parts])[keep]
         return inserted, lines, fresh
 
-    def new_rows(self, table: str, parts: list[_Part]) -> tuple[npt.NDArray[np.bool_], Hashes]:
-        """True for each row whose id is neither stored nor earlier in ``parts``; the ids'
-        hashes (one DuckDB call for the whole group)."""
+    def new_rows(self, table: str, parts: list[_Part]) -> npt.NDArray[np.bool_]:
+        """True for each row whose id is neither stored nor earlier in ``parts``."""
+        hashes = np.concatenate([part.hashes for part in parts])
         ids = [row.id for part in parts for row in part.rows]
-        hashes = id_hashes(self.con, ids)
         # One sort serves both checks: repeats sit side by side, and the index lookups of sorted
         # hashes walk each run in order (about 4x cheaper than random lookups in a large index).
         order = np.argsort(hashes, kind="stable")
@@ -364,7 +365,7 @@ class _Writer:
             self.loads.put(barrier)
             barrier.done.result()
             keep[known[_stored(self.con, table, [ids[k] for k in known])]] = False
-        return keep, hashes
+        return keep
 
 
 def _drain(
