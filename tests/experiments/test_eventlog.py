@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from orgloop.experiments import eventlog, eventstore
+from orgloop.experiments import eventload, eventlog, eventstore
 from orgloop.experiments.eventstore import EventStore
 from orgloop.experiments.ingest import IngestLimits, parse_batch
 from tests.experiments.builders import exposure, track
@@ -86,7 +86,7 @@ def test_a_segment_duckdb_cannot_read_is_loaded_by_the_python_decoder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Whatever DuckDB's reader makes of a line, a batch that was acknowledged gets stored.
-    monkeypatch.setattr(eventstore, "_insert_from_json", lambda table, path: "SELECT nonsense")
+    monkeypatch.setattr(eventload, "_insert_from_json", lambda table, path: "SELECT nonsense")
     store = EventStore.in_data_dir(tmp_path)
     events = [
         exposure("a", variant="treatment"),

@@ -26,7 +26,6 @@ exactly, and the common case costs a binary search.
 
 from __future__ import annotations
 
-import logging
 import queue
 import threading
 import weakref
@@ -42,12 +41,12 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from orgloop.experiments import eventlog
+from orgloop.experiments.eventload import Barrier, Loader
 from orgloop.experiments.eventrows import (
     Hashes,
     HashIndex,
     first_occurrences,
     id_hashes,
-    load_lines_in_python,
     stored_hashes,
 )
 from orgloop.experiments.ingest import Batch, Exposure, Track
@@ -79,26 +78,12 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS ingest_log_loaded (segment BIGINT NOT NULL);
 """
 
-# The row struct of each table's log lines, as DuckDB's JSON reader should read it.
-_ROWS = {
-    "exposures": "STRUCT(id VARCHAR, unit VARCHAR, experiment VARCHAR, variant VARCHAR, "
-    '"timestamp" TIMESTAMPTZ, properties JSON)',
-    "events": "STRUCT(id VARCHAR, unit VARCHAR, event VARCHAR, value DOUBLE, "
-    '"timestamp" TIMESTAMPTZ, properties JSON)',
-}
-_FIELDS = {
-    "exposures": "id, unit, experiment, variant, timestamp, properties",
-    "events": "id, unit, event, value, timestamp, properties",
-}
 # A segment closes after this many bytes or seconds, whichever comes first.
 SEGMENT_BYTES = 32 << 20
 SEGMENT_SECONDS = 1.0
 # One group holds at most about this many rows; more waiting batches go in the next one.
 _GROUP_ROWS = 50_000
-_LINE_LIMIT = 64 << 20  # longer than any batch's line (bodies are limited to 8 MiB)
 _ENCODE = msgspec.json.Encoder().encode
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,14 +121,7 @@ class _Pending:
         return sum(len(part.hashes) for part in self.parts.values())
 
 
-@dataclass(frozen=True, slots=True)
-class _Barrier:
-    """Resolved once every segment logged before it is loaded."""
-
-    done: Future[None] = field(default_factory=Future)
-
-
-_Item = _Pending | _Barrier | None
+_Item = _Pending | Barrier | None
 
 
 class EventStore:
@@ -157,7 +135,7 @@ class EventStore:
         self._con.execute(f"SET checkpoint_threshold = '{_size(checkpoint_threshold)}'")
         self._con.execute(_SCHEMA)
         log_dir = self.path.with_name(self.path.stem + "-log")
-        loader = _Loader(con=self._con.cursor(), directory=log_dir)
+        loader = Loader(con=self._con.cursor(), directory=log_dir)
         last = loader.recover()
         seen = {table: HashIndex(stored_hashes(self._con, table)) for table in TABLES}
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
@@ -224,7 +202,7 @@ class EventStore:
         """Wait until every acknowledged event is in the DuckDB tables."""
         if self._closed:
             return
-        barrier = _Barrier()
+        barrier = Barrier()
         self._queue.put(barrier)
         barrier.done.result()
 
@@ -272,7 +250,7 @@ class _Writer:
     seen: dict[str, HashIndex]
     waiting: queue.SimpleQueue[_Item]
     log: eventlog.LogWriter
-    loads: queue.SimpleQueue[int | _Barrier | None]
+    loads: queue.SimpleQueue[int | Barrier | None]
 
     def run(self) -> None:
         try:
@@ -287,7 +265,7 @@ class _Writer:
                     self.commit_group(group)
                     if self.log.size >= SEGMENT_BYTES or self.log.age >= SEGMENT_SECONDS:
                         self.rotate()
-                if isinstance(last, _Barrier):
+                if isinstance(last, Barrier):
                     self.rotate()
                     self.loads.put(last)
                 elif last is None:
@@ -361,7 +339,7 @@ class _Writer:
         known = np.flatnonzero(keep & stored)
         if known.size:  # a resend, or a collision: load the log, then ask the table exactly
             self.rotate()
-            barrier = _Barrier()
+            barrier = Barrier()
             self.loads.put(barrier)
             barrier.done.result()
             keep[known[_stored(self.con, table, [ids[k] for k in known])]] = False
@@ -370,7 +348,7 @@ class _Writer:
 
 def _drain(
     waiting: queue.SimpleQueue[_Item], first: _Item
-) -> tuple[list[_Pending], _Barrier | bool | None]:
+) -> tuple[list[_Pending], Barrier | bool | None]:
     """``first`` and the requests already waiting after it, up to ``_GROUP_ROWS`` rows; and the
     barrier or stop (None) that ended the drain, or False if it ended otherwise."""
     if not isinstance(first, _Pending):
@@ -387,91 +365,6 @@ def _drain(
         group.append(item)
         rows += item.size
     return group, False
-
-
-@dataclass(slots=True)
-class _Loader:
-    """The thread that moves closed log segments into the DuckDB tables."""
-
-    con: duckdb.DuckDBPyConnection
-    directory: Path
-    waiting: queue.SimpleQueue[int | _Barrier | None] = field(default_factory=queue.SimpleQueue)
-
-    def run(self) -> None:
-        while (item := self.waiting.get()) is not None:
-            if isinstance(item, _Barrier):
-                item.done.set_result(None)
-                continue
-            try:
-                self.load(item)
-            except Exception:  # the segment stays on disk and is loaded on the next open
-                log.exception("could not load ingest log segment %d; it is kept", item)
-
-    def recover(self) -> int:
-        """Load the segments a previous run left (after a crash); the last segment number."""
-        rows = self.con.execute("SELECT segment FROM ingest_log_loaded").fetchall()
-        done: set[int] = {int(row[0]) for row in rows}
-        present = eventlog.segments(self.directory)
-        for seq in present:
-            if seq not in done:
-                for table in TABLES:
-                    path = eventlog.segment_path(self.directory, seq, table)
-                    if path.exists():
-                        eventlog.repair(path)
-                self.load(seq)
-            else:
-                self.remove(seq)
-        last = max([*present, *done, 0])
-        # Every segment up to ``last`` is loaded and its files are gone: one row keeps the count.
-        self.con.execute("DELETE FROM ingest_log_loaded WHERE segment < $last", {"last": last})
-        return last
-
-    def load(self, seq: int) -> None:
-        paths = {t: eventlog.segment_path(self.directory, seq, t) for t in TABLES}
-        paths = {t: p for t, p in paths.items() if p.exists() and p.stat().st_size}
-        try:
-            self.transaction(seq, {t: _insert_from_json(t, p) for t, p in paths.items()})
-        except duckdb.Error as exc:
-            log.warning(
-                "DuckDB could not read ingest log segment %d (%s); decoding it in Python", seq, exc
-            )
-            tables = {t: load_lines_in_python(t, p.read_bytes()) for t, p in paths.items()}
-            self.transaction(
-                seq, {t: f"INSERT INTO {t} SELECT * FROM rows_{t}" for t in tables}, tables
-            )
-        self.remove(seq)
-
-    def transaction(
-        self, seq: int, inserts: dict[str, str], tables: dict[str, pa.Table] | None = None
-    ) -> None:
-        for table, rows in (tables or {}).items():
-            self.con.register(f"rows_{table}", rows)
-        statements = "".join(f" {sql};" for sql in inserts.values())
-        try:
-            self.con.execute(
-                f"BEGIN TRANSACTION;{statements} INSERT INTO ingest_log_loaded VALUES ({seq:d}); COMMIT"
-            )
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        finally:
-            for table in tables or {}:
-                self.con.unregister(f"rows_{table}")
-
-    def remove(self, seq: int) -> None:
-        for table in TABLES:
-            eventlog.segment_path(self.directory, seq, table).unlink(missing_ok=True)
-
-
-def _insert_from_json(table: str, path: Path) -> str:
-    columns = "{'r': 'TIMESTAMPTZ', 'env': 'VARCHAR', 'rows': '" + _ROWS[table] + "[]'}"
-    quoted = str(path).replace("'", "''")
-    fields = ", ".join(f"row.{name}" for name in _FIELDS[table].split(", "))
-    return (
-        f"INSERT INTO {table} SELECT {fields}, env, r FROM ("
-        f"SELECT unnest(rows) AS row, env, r FROM read_json('{quoted}', "
-        f"format = 'newline_delimited', columns = {columns}, maximum_object_size = {_LINE_LIMIT}))"
-    )
 
 
 def _stored(con: duckdb.DuckDBPyConnection, table: str, ids: list[str]) -> list[bool]:
