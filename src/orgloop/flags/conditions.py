@@ -9,40 +9,38 @@ what the server does before it accepts a ruleset.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from types import CodeType, FunctionType
 from typing import Any
 
 from orgloop.flags.jsvalues import (
-    REGEX_MAX_INPUT,
-    compile_regex,
-    js_compare,
-    js_json,
     js_number,
-    js_strict_eq,
     js_string,
     js_truthy,
-    js_type,
-    padded_version,
+)
+from orgloop.flags.operators import (
+    NUMBER,
+    Attributes,
+    Compiler,
+    Predicate,
+    SavedGroups,
+    ValueTest,
+    getter,
+    is_operator_object,
+    membership,
 )
 from orgloop.kernel.errors import InvalidInput
 
-Attributes = Mapping[str, Any]
-Predicate = Callable[[Attributes], bool]
-ValueTest = Callable[[Any], bool]
-SavedGroups = Mapping[str, Sequence[Any]]
-
-_NUMBER = (int, float)
-_EMPTY: dict[str, Any] = {}
-
-
-def _always(_: Any) -> bool:
-    return True
-
-
-def _never(_: Any) -> bool:
-    return False
+__all__ = [
+    "Attributes",
+    "Predicate",
+    "SavedGroups",
+    "ValueTest",
+    "compile_condition",
+    "condition_errors",
+    "eval_condition",
+    "invalid",
+]
 
 
 def compile_condition(
@@ -53,7 +51,7 @@ def compile_condition(
     path: str = "condition",
 ) -> Predicate:
     """A predicate over attributes; ``strict`` raises ``InvalidInput`` instead of never matching."""
-    compiler = _Compiler(saved_groups or {})
+    compiler = Compiler(saved_groups or {})
     predicate = _Inliner(compiler).compile(condition, path)
     if strict and compiler.errors:
         raise invalid(compiler.errors)
@@ -62,7 +60,7 @@ def compile_condition(
 
 def condition_errors(condition: Any, *, path: str = "condition") -> list[dict[str, str]]:
     """Every problem of a condition as ``{"path", "message"}``; empty when it is valid."""
-    compiler = _Compiler({})
+    compiler = Compiler({})
     compiler.document(condition, path)
     return compiler.errors
 
@@ -81,321 +79,12 @@ def invalid(errors: list[dict[str, str]]) -> InvalidInput:
     return InvalidInput(f"{first['path']}: {first['message']}{more}", details={"errors": errors})
 
 
-def is_operator_object(value: Any) -> bool:
-    """A dict whose keys all start with ``$`` (GrowthBook's ``isOperatorObject``)."""
-    return isinstance(value, dict) and bool(value) and all(k[:1] == "$" for k in value)
-
-
-def getter(key: str) -> Callable[[Attributes], Any]:
-    if "." not in key:
-        return lambda attrs: attrs.get(key)
-    parts = tuple(key.split("."))
-
-    def get_path(attrs: Attributes) -> Any:
-        current: Any = attrs
-        for part in parts:
-            if isinstance(current, dict) and part in current:
-                current = current[part]
-            elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
-                current = current[int(part)]
-            else:
-                return None
-        return current
-
-    return get_path
-
-
-def _all_of(tests: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
-    if not tests:
-        return _always
-    if len(tests) == 1:
-        return tests[0]
-    if len(tests) == 2:
-        a, b = tests
-        return lambda x: a(x) and b(x)
-    if len(tests) == 3:
-        a, b, c = tests
-        return lambda x: a(x) and b(x) and c(x)
-    frozen = tuple(tests)
-    return lambda x: all(t(x) for t in frozen)
-
-
-def _negate(test: Callable[[Any], bool]) -> Callable[[Any], bool]:
-    return lambda x: not test(x)
-
-
-def _any_of(tests: list[Callable[[Any], bool]]) -> Callable[[Any], bool]:
-    if not tests:
-        return _always  # GrowthBook: an empty $or passes
-    frozen = tuple(tests)
-    return lambda x: any(t(x) for t in frozen)
-
-
-class _Compiler:
-    def __init__(self, saved_groups: SavedGroups) -> None:
-        self.saved_groups = saved_groups
-        self.errors: list[dict[str, str]] = []
-
-    def fail(self, path: str, message: str) -> ValueTest:
-        self.errors.append({"path": path, "message": message})
-        return _never
-
-    def document(self, condition: Any, path: str) -> Predicate:
-        if not isinstance(condition, dict):
-            return self.fail(path, "a condition must be an object")
-        parts: list[Predicate] = []
-        for key, arg in condition.items():
-            sub = f"{path}.{key}"
-            if key in ("$or", "$nor", "$and"):
-                parts.append(self.logical(key, arg, sub))
-            elif key == "$not":
-                parts.append(_negate(self.document(arg, sub)))
-            else:
-                parts.append(self.attribute(key, arg, sub))
-        return _all_of(parts)
-
-    def logical(self, op: str, arg: Any, path: str) -> Predicate:
-        if not isinstance(arg, list):
-            return self.fail(path, f"{op} takes a list of conditions")
-        subs = [self.document(c, f"{path}[{i}]") for i, c in enumerate(arg)]
-        if op == "$and":
-            return _all_of(subs)
-        either = _any_of(subs)
-        if op == "$nor":
-            return lambda attrs: not either(attrs)
-        return either
-
-    def attribute(self, key: str, arg: Any, path: str) -> Predicate:
-        get = getter(key)
-        test = self.value(arg, path)
-        if "." not in key:
-            return lambda attrs: test(attrs.get(key))
-        return lambda attrs: test(get(attrs))
-
-    def value(self, expected: Any, path: str, insensitive: bool = False) -> ValueTest:
-        """GrowthBook's ``evalConditionValue`` for one expected value."""
-        if isinstance(expected, str):
-            return _equals_string(expected, insensitive)
-        if isinstance(expected, bool):
-            return lambda v: v is not None and js_truthy(v) is expected
-        if isinstance(expected, _NUMBER):
-            return lambda v: (v == expected) if type(v) in _NUMBER else js_number(v) == expected
-        if expected is None:
-            return lambda v: v is None
-        if not is_operator_object(expected):
-            text = js_json(expected)
-            return lambda v: js_json(v) == text
-        return _all_of([self.operator(op, arg, f"{path}.{op}") for op, arg in expected.items()])
-
-    def operator(self, op: str, arg: Any, path: str) -> ValueTest:
-        build = _OPERATORS.get(op)
-        if build is None:
-            return self.fail(path, f"unknown operator {op}")
-        return build(self, arg, path)
-
-    def regex(self, arg: Any, path: str, ignore_case: bool) -> ValueTest:
-        if not isinstance(arg, str):
-            return self.fail(path, "a regular expression must be a string")
-        try:
-            pattern = compile_regex(arg, ignore_case=ignore_case)
-        except ValueError as exc:
-            return self.fail(path, str(exc))
-        search = pattern.search
-
-        def matches(v: Any) -> bool:
-            text = v if type(v) is str else js_string(v)
-            return len(text) <= REGEX_MAX_INPUT and search(text) is not None
-
-        return matches
-
-
-def _equals_string(expected: str, insensitive: bool) -> ValueTest:
-    if insensitive:
-        folded = expected.lower()
-        return lambda v: js_string(v).lower() == folded
-    return lambda v: (v == expected) if type(v) is str else js_string(v) == expected
-
-
-def _key(value: Any, insensitive: bool) -> tuple[str, Any] | None:
-    """An identity for JavaScript's SameValueZero on primitives; None for objects."""
-    if isinstance(value, str):
-        return ("s", value.lower() if insensitive else value)
-    if isinstance(value, bool):
-        return ("b", value)
-    if isinstance(value, _NUMBER):
-        return ("n", float(value))
-    if value is None:
-        return ("z", None)
-    return None  # two distinct objects are never the same value
-
-
-def membership(expected: Sequence[Any], insensitive: bool = False) -> ValueTest:
-    """GrowthBook's ``isIn``: an array attribute matches when any element is in ``expected``."""
-    keys = frozenset(k for k in (_key(e, insensitive) for e in expected) if k is not None)
-    if not insensitive and all(type(e) is str for e in expected):
-        strings = frozenset(expected)
-
-        def in_strings(v: Any) -> bool:
-            if type(v) is str:
-                return v in strings
-            return type(v) is list and any(type(el) is str and el in strings for el in v)
-
-        return in_strings
-
-    def is_in(v: Any) -> bool:
-        if type(v) is list:
-            return any(_key(el, insensitive) in keys for el in v)
-        return _key(v, insensitive) in keys
-
-    return is_in
-
-
-def _compare(op: str, expected: Any) -> ValueTest:
-    """``$gt``-style comparison with JavaScript coercion, fast when both sides are numbers."""
-    accept = {"$gt": (1,), "$gte": (0, 1), "$lt": (-1,), "$lte": (-1, 0)}[op]
-
-    def slow(v: Any) -> bool:
-        return js_compare(v, expected) in accept
-
-    if type(expected) in _NUMBER:
-        fast: ValueTest = {
-            "$gt": lambda v: v > expected,
-            "$gte": lambda v: v >= expected,
-            "$lt": lambda v: v < expected,
-            "$lte": lambda v: v <= expected,
-        }[op]
-        return lambda v: fast(v) if type(v) in _NUMBER else slow(v)
-    return slow
-
-
-def _strict_eq(expected: Any) -> ValueTest:
-    if isinstance(expected, str):
-        return lambda v: type(v) is str and v == expected
-    return lambda v: js_strict_eq(v, expected)
-
-
-def _version(op: str, expected: Any) -> ValueTest:
-    target = padded_version(expected)
-    tests: dict[str, ValueTest] = {
-        "$veq": lambda v: padded_version(v) == target,
-        "$vne": lambda v: padded_version(v) != target,
-        "$vgt": lambda v: padded_version(v) > target,
-        "$vgte": lambda v: padded_version(v) >= target,
-        "$vlt": lambda v: padded_version(v) < target,
-        "$vlte": lambda v: padded_version(v) <= target,
-    }
-    return tests[op]
-
-
-def _list_arg(c: _Compiler, op: str, arg: Any, path: str) -> bool:
-    if isinstance(arg, list):
-        return True
-    c.fail(path, f"{op} takes a list")
-    return False
-
-
-def _op_in(negate: bool, insensitive: bool) -> Callable[[_Compiler, Any, str], ValueTest]:
-    def build(c: _Compiler, arg: Any, path: str) -> ValueTest:
-        if not _list_arg(c, path.rsplit(".", 1)[-1], arg, path):
-            return _never  # GrowthBook: $in and $nin with a non-list never match
-        test = membership(arg, insensitive)
-        return (lambda v: not test(v)) if negate else test
-
-    return build
-
-
-def _op_group(negate: bool) -> Callable[[_Compiler, Any, str], ValueTest]:
-    def build(c: _Compiler, arg: Any, path: str) -> ValueTest:
-        if not isinstance(arg, str):
-            return c.fail(path, "a saved group is named by a string")
-        test = membership(c.saved_groups.get(arg) or [])
-        return (lambda v: not test(v)) if negate else test
-
-    return build
-
-
-def _op_all(insensitive: bool) -> Callable[[_Compiler, Any, str], ValueTest]:
-    def build(c: _Compiler, arg: Any, path: str) -> ValueTest:
-        if not _list_arg(c, path.rsplit(".", 1)[-1], arg, path):
-            return _never
-        tests = tuple(c.value(e, f"{path}[{i}]", insensitive) for i, e in enumerate(arg))
-        return lambda v: type(v) is list and all(any(t(x) for x in v) for t in tests)
-
-    return build
-
-
-def _op_elem_match(c: _Compiler, arg: Any, path: str) -> ValueTest:
-    if is_operator_object(arg):
-        test = c.value(arg, path)
-        return lambda v: type(v) is list and any(js_truthy(x) and test(x) for x in v)
-    doc = c.document(arg, path)
-
-    def elem_match(v: Any) -> bool:
-        if type(v) is not list:
-            return False
-        return any(js_truthy(x) and doc(x if isinstance(x, dict) else _EMPTY) for x in v)
-
-    return elem_match
-
-
-def _op_size(c: _Compiler, arg: Any, path: str) -> ValueTest:
-    test = c.value(arg, path)
-    return lambda v: type(v) is list and test(len(v))
-
-
-def _op_not(c: _Compiler, arg: Any, path: str) -> ValueTest:
-    test = c.value(arg, path)
-    return lambda v: not test(v)
-
-
-def _op_exists(c: _Compiler, arg: Any, path: str) -> ValueTest:
-    if js_truthy(arg):
-        return lambda v: v is not None
-    return lambda v: v is None
-
-
-def _op_type(c: _Compiler, arg: Any, path: str) -> ValueTest:
-    if arg not in ("string", "number", "boolean", "object", "array", "null", "undefined"):
-        return c.fail(path, f"unknown type {arg!r}")
-    return lambda v: js_type(v) == arg
-
-
-def _simple(
-    make: Callable[[str, Any], ValueTest], op: str
-) -> Callable[[_Compiler, Any, str], ValueTest]:
-    return lambda c, arg, path: make(op, arg)
-
-
-_OPERATORS: dict[str, Callable[[_Compiler, Any, str], ValueTest]] = {
-    "$eq": lambda c, arg, path: _strict_eq(arg),
-    "$ne": lambda c, arg, path: (lambda t: lambda v: not t(v))(_strict_eq(arg)),
-    **{op: _simple(_compare, op) for op in ("$gt", "$gte", "$lt", "$lte")},
-    **{op: _simple(_version, op) for op in ("$veq", "$vne", "$vgt", "$vgte", "$vlt", "$vlte")},
-    "$in": _op_in(negate=False, insensitive=False),
-    "$nin": _op_in(negate=True, insensitive=False),
-    "$ini": _op_in(negate=False, insensitive=True),
-    "$nini": _op_in(negate=True, insensitive=True),
-    "$inGroup": _op_group(negate=False),
-    "$notInGroup": _op_group(negate=True),
-    "$all": _op_all(insensitive=False),
-    "$alli": _op_all(insensitive=True),
-    "$elemMatch": _op_elem_match,
-    "$size": _op_size,
-    "$not": _op_not,
-    "$exists": _op_exists,
-    "$type": _op_type,
-    "$regex": lambda c, arg, path: c.regex(arg, path, ignore_case=False),
-    "$regexi": lambda c, arg, path: c.regex(arg, path, ignore_case=True),
-}
-"""Operator name -> builder of its test; the README lists their meaning."""
-
-
 class _TooDeep(Exception):
     """The generated expression would nest too deeply for Python's compiler."""
 
 
 _MAX_DEPTH = 40
-_INLINE_GLOBALS: dict[str, Any] = {"_NUM": _NUMBER, "str": str, "list": list}
+_INLINE_GLOBALS: dict[str, Any] = {"_NUM": NUMBER, "str": str, "list": list}
 
 
 @lru_cache(maxsize=1024)
@@ -415,11 +104,11 @@ class _Inliner:
     ``$gt``-style comparisons, ``$eq``/``$ne`` of strings, ``$exists``, ``$and/$or/$nor/$not``)
     become inline tests that take the direct Python path when the attribute has the literal's
     type and fall back to the JavaScript coercions otherwise; every other operator calls the
-    closure ``_Compiler`` builds for it, so meanings (and strict-mode errors) stay in one place.
+    closure ``Compiler`` builds for it, so meanings (and strict-mode errors) stay in one place.
     Constants never enter the source: they are bound as names, so no value is ever evaluated.
     """
 
-    def __init__(self, compiler: _Compiler) -> None:
+    def __init__(self, compiler: Compiler) -> None:
         self.compiler = compiler
         self.names: dict[str, Any] = {}
 
@@ -475,7 +164,7 @@ class _Inliner:
         if isinstance(expected, str):
             e = self.bind(expected)
             return f"({{first}} == {e} or ({{v}}.__class__ is not str and {self.js('string')}({{v}}) == {e}))"
-        if isinstance(expected, _NUMBER) and not isinstance(expected, bool):
+        if isinstance(expected, NUMBER) and not isinstance(expected, bool):
             e = self.bind(expected)
             return f"({{first}} == {e} or ({{v}}.__class__ not in _NUM and {self.js('number')}({{v}}) == {e}))"
         if expected is None:
@@ -487,7 +176,7 @@ class _Inliner:
             strings, any_of = self.bind(frozenset(arg)), self.bind(membership(arg))
             test = f"(({{first}}.__class__ is str and {{v}} in {strings}) or ({{v}}.__class__ is list and {any_of}({{v}})))"
             return test if op == "$in" else f"(not {test})"
-        if op in _COMPARE and type(arg) in _NUMBER:
+        if op in _COMPARE and type(arg) in NUMBER:
             e, slow = self.bind(arg), self.bind(self.compiler.operator(op, arg, path))
             return f"(({{first}}.__class__ in _NUM and {{v}} {_COMPARE[op]} {e}) or ({{v}}.__class__ not in _NUM and {slow}({{v}})))"
         if op in ("$eq", "$ne") and isinstance(arg, str):
