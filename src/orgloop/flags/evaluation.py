@@ -10,57 +10,28 @@ once at compile time and shared. ``explain=True`` also records each step in word
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple, cast
+from typing import Any, cast
 
-from orgloop.flags.bucketing import get_bucket_ranges, in_namespace
+from orgloop.flags.assignment import (
+    Guard,
+    Result,
+    compile_experiment,
+    compile_filters,
+    compile_rollout,
+    make_result,
+)
 from orgloop.flags.conditions import Attributes, SavedGroups, compile_condition
-from orgloop.flags.hashing import seeded
-from orgloop.flags.jsvalues import js_string, js_truthy
-from orgloop.flags.ruleset import Filter, Flag, Rule, Ruleset
+from orgloop.flags.ruleset import Flag, Rule, Ruleset
 
-Source = Literal[
-    "unknownFeature",
-    "defaultValue",
-    "force",
-    "experiment",
-    "prerequisite",
-    "cyclicPrerequisite",
-    "disabled",
-]
-
-
-class Result(NamedTuple):
-    """The value a unit gets, and why."""
-
-    value: Any
-    on: bool
-    off: bool
-    source: Source
-    rule_id: str = ""
-    experiment_key: str | None = None
-    variation_id: int | None = None
-    variation_key: str | None = None
-    in_experiment: bool = False
-    hash_used: bool = False
-    hash_attribute: str | None = None
-    hash_value: Any = None
-    bucket: float | None = None
-    explanation: tuple[str, ...] = ()
-
-
-def _result(value: Any, source: Source, rule_id: str = "") -> Result:
-    on = js_truthy(value)
-    return Result(value, on, not on, source, rule_id)
-
+__all__ = ["Evaluator", "Result", "compile_fast", "evaluate"]
 
 _new = tuple.__new__  # skips NamedTuple's Python-level __new__ on the hot path
-_UNKNOWN = _result(None, "unknownFeature")
+_UNKNOWN = make_result(None, "unknownFeature")
 
 Trace = list[str] | None
 Stack = frozenset[str]
 FlagFn = Callable[[Attributes, Stack, Trace], Result]
 RuleFn = Callable[[Attributes, Stack, Trace], Result | None]
-Guard = Callable[[Attributes], bool]
 
 _NO_STACK: Stack = frozenset()
 
@@ -89,7 +60,7 @@ class Evaluator:
         trace: list[str] = []
         if run is None:
             trace.append(f"flag {flag_key!r} is not in this ruleset")
-            result = _result(None, "unknownFeature")
+            result = make_result(None, "unknownFeature")
         else:
             result = run(attributes, _NO_STACK, trace)
         return result._replace(explanation=tuple(trace))
@@ -105,9 +76,9 @@ class Evaluator:
     def _parent(self, key: str, attributes: Attributes, stack: Stack, trace: Trace) -> Result:
         run = self._flags.get(key)
         if key in stack:
-            return _result(None, "cyclicPrerequisite")
+            return make_result(None, "cyclicPrerequisite")
         if run is None:
-            return _result(None, "unknownFeature")
+            return make_result(None, "unknownFeature")
         if trace is None:
             return run(attributes, stack, None)
         steps: list[str] = []
@@ -130,7 +101,7 @@ def evaluate(
 def _compile_flag(flag: Flag, evaluator: Evaluator) -> FlagFn:
     key = flag.key
     if not flag.enabled:
-        disabled = _result(None, "disabled")
+        disabled = make_result(None, "disabled")
 
         def run_disabled(attrs: Attributes, stack: Stack, trace: Trace) -> Result:
             if trace is not None:
@@ -138,7 +109,7 @@ def _compile_flag(flag: Flag, evaluator: Evaluator) -> FlagFn:
             return disabled
 
         return run_disabled
-    default = _result(flag.default_value, "defaultValue")
+    default = make_result(flag.default_value, "defaultValue")
     rules = tuple(_compile_rule(flag, i, rule, evaluator) for i, rule in enumerate(flag.rules))
     # Only flags with prerequisites need to know which flags are being evaluated above them.
     needs_stack = any(rule.parent_conditions for rule in flag.rules)
@@ -161,79 +132,23 @@ def _label(index: int, rule: Rule) -> str:
     return f"rule {index + 1}" + (f" ({rule.id})" if rule.id else "") + f" [{rule.kind}]"
 
 
-def _hash_value(attrs: Attributes, attribute: str, fallback: str | None) -> tuple[str, Any]:
-    """The attribute a unit is hashed on (GrowthBook's ``getHashAttribute``), and its value."""
-    value = attrs.get(attribute)
-    if js_truthy(value):
-        return attribute, value
-    if fallback is not None:
-        other = attrs.get(fallback)
-        if js_truthy(other):
-            return fallback, other
-    return attribute, ""
-
-
-def _compile_filters(filters: tuple[Filter, ...]) -> Guard:
-    """GrowthBook's ``isFilteredOut``, negated: true when the unit passes every filter."""
-    compiled = tuple((f.attribute, seeded(f.hash_version, f.seed), f.ranges) for f in filters)
-
-    def passes(attrs: Attributes) -> bool:
-        for attribute, bucket_of, ranges in compiled:
-            value = attrs.get(attribute)
-            if bucket_of is None or not js_truthy(value):
-                return False
-            n = bucket_of(value if type(value) is str else js_string(value))
-            if not any(start <= n < end for start, end in ranges):
-                return False
-        return True
-
-    return passes
-
-
-def _compile_rollout(flag: Flag, rule: Rule) -> Guard | None:
-    """GrowthBook's ``isIncludedInRollout`` for force rules; None when every unit is included."""
-    if rule.range is None and rule.coverage is None:
-        return None
-    seed = rule.seed or flag.key
-    bucket_of = seeded(rule.hash_version, seed)
-    attribute, fallback, rng, coverage = (
-        rule.hash_attribute,
-        rule.fallback_attribute,
-        rule.range,
-        rule.coverage,
-    )
-    if bucket_of is None or (rng is None and coverage == 0):
-        return lambda attrs: False
-
-    def included(attrs: Attributes) -> bool:
-        value = _hash_value(attrs, attribute, fallback)[1]
-        if not value:
-            return False
-        n = bucket_of(value if type(value) is str else js_string(value))
-        if rng is not None:
-            return rng[0] <= n < rng[1]
-        return n <= coverage  # type: ignore[operator]
-
-    return included
-
-
 def _compile_rule(flag: Flag, index: int, rule: Rule, evaluator: Evaluator) -> RuleFn:
     label = _label(index, rule)
     groups = evaluator.ruleset.saved_groups
     guards: list[tuple[str, Guard]] = []
     if rule.filters:
-        guards.append(("filtered out", _compile_filters(rule.filters)))
+        guards.append(("filtered out", compile_filters(rule.filters)))
     if rule.condition:
         guards.append(
             ("condition did not match", compile_condition(rule.condition, saved_groups=groups))
         )
     if rule.kind == "force":
-        rollout = _compile_rollout(flag, rule)
+        rollout = compile_rollout(flag, rule)
         if rollout is not None:
             guards.append(("unit not in the rollout percentage", rollout))
-        outcome = _constant(_result(rule.value, "force", rule.id))
+        outcome = _constant(make_result(rule.value, "force", rule.id))
     elif rule.kind == "experiment":
-        outcome = _compile_experiment(flag, rule)
+        outcome = compile_experiment(flag, rule)
     else:
         outcome = _constant(None)  # a pure prerequisite rule: passing it just goes on
     parents = _compile_parents(rule, evaluator, label) if rule.parent_conditions else None
@@ -314,14 +229,14 @@ def _describe(result: Result | None) -> str:
     return f"matched: value {result.value!r}"
 
 
-_SKIP = _result(None, "prerequisite")._replace(rule_id="\0skip")
+_SKIP = make_result(None, "prerequisite")._replace(rule_id="\0skip")
 """Sentinel: a non-gating prerequisite failed, so only this rule is skipped."""
 
 
 def _compile_parents(rule: Rule, evaluator: Evaluator, label: str) -> RuleFn:
     checks = tuple((p.flag, compile_condition(p.condition), p.gate) for p in rule.parent_conditions)
-    blocked = _result(None, "prerequisite")
-    cyclic = _result(None, "cyclicPrerequisite")
+    blocked = make_result(None, "prerequisite")
+    cyclic = make_result(None, "cyclicPrerequisite")
 
     def check(attrs: Attributes, stack: Stack, trace: Trace) -> Result | None:
         for parent_key, condition, gate in checks:
@@ -343,66 +258,6 @@ def _compile_parents(rule: Rule, evaluator: Evaluator, label: str) -> RuleFn:
     return check
 
 
-def _compile_experiment(
-    flag: Flag, rule: Rule, miss: Result | None = None
-) -> Callable[[Attributes], Result | None]:
-    """GrowthBook's ``runExperiment`` without sticky bucketing, overrides or tracking.
-
-    A unit the experiment does not assign gets ``miss``: None (the next rule decides), or the
-    flag's default when this is its only rule.
-    """
-    variations = rule.variations
-    if len(variations) < 2:
-        return lambda attrs: miss
-    key = rule.key or flag.key
-    seed = rule.seed or key
-    bucket_of = seeded(rule.hash_version, seed)
-    if bucket_of is None:
-        return lambda attrs: miss
-    ranges = rule.ranges or get_bucket_ranges(len(variations), rule.coverage, rule.weights)
-    bounds = tuple((float(s), float(e)) for s, e in ranges)
-    attribute, fallback, namespace = rule.hash_attribute, rule.fallback_attribute, rule.namespace
-    check_namespace = namespace is not None and not rule.filters
-    ns = (namespace.id, namespace.start, namespace.end) if namespace is not None else None
-    meta = rule.meta
-    keys = tuple(
-        meta[i].key if i < len(meta) and meta[i].key else str(i) for i in range(len(variations))
-    )
-    passthrough = tuple(i < len(meta) and meta[i].passthrough for i in range(len(variations)))
-    truthy = tuple(js_truthy(v) for v in variations)
-    rule_id = rule.id
-
-    # Per variation, everything of its result that does not depend on the unit.
-    table = tuple(
-        (start, end, i, variations[i], truthy[i], not truthy[i], keys[i])
-        for i, (start, end) in enumerate(bounds)
-    )
-
-    def assign(attrs: Attributes) -> Result | None:
-        value = attrs.get(attribute)
-        if value.__class__ is str and value:
-            hashed_on, text = attribute, value
-        else:
-            hashed_on, value = _hash_value(attrs, attribute, fallback)
-            if not value:
-                return miss
-            text = value if type(value) is str else js_string(value)
-        if check_namespace and not in_namespace(text, ns):  # type: ignore[arg-type]
-            return miss
-        n = bucket_of(text)
-        for start, end, i, variation, on, off, variation_key in table:
-            if start <= n < end:
-                if passthrough[i]:
-                    return miss
-                return _new(Result, (
-                    variation, on, off, "experiment", rule_id, key, i, variation_key,
-                    True, True, hashed_on, value, n, (),
-                ))  # fmt: skip
-        return miss
-
-    return assign
-
-
 Outcome = Callable[[Attributes], Result | None]
 FastFn = Callable[[Attributes], Result]
 
@@ -416,11 +271,11 @@ def compile_fast(flag: Flag, saved_groups: SavedGroups) -> FastFn | None:
     if any(rule.parent_conditions for rule in flag.rules):
         return None
     if not flag.enabled:
-        disabled = _result(None, "disabled")
+        disabled = make_result(None, "disabled")
         return lambda attrs: disabled
-    default = _result(flag.default_value, "defaultValue")
+    default = make_result(flag.default_value, "defaultValue")
     if len(flag.rules) == 1 and _plain_experiment(flag.rules[0]):
-        return cast(FastFn, _compile_experiment(flag, flag.rules[0], miss=default))
+        return cast(FastFn, compile_experiment(flag, flag.rules[0], miss=default))
     rules = [r for r in (_fast_rule(flag, rule, saved_groups) for rule in flag.rules) if r]
     if not rules:
         return lambda attrs: default
@@ -462,17 +317,17 @@ def _fast_rule(
     """A rule as ``(guard, constant result or assignment)``; None when it can never return."""
     guards: list[Guard] = []
     if rule.filters:
-        guards.append(_compile_filters(rule.filters))
+        guards.append(compile_filters(rule.filters))
     if rule.condition:
         guards.append(compile_condition(rule.condition, saved_groups=saved_groups))
     outcome: Result | Outcome
     if rule.kind == "force":
-        rollout = _compile_rollout(flag, rule)
+        rollout = compile_rollout(flag, rule)
         if rollout is not None:
             guards.append(rollout)
-        outcome = _result(rule.value, "force", rule.id)
+        outcome = make_result(rule.value, "force", rule.id)
     elif rule.kind == "experiment":
-        outcome = _compile_experiment(flag, rule)
+        outcome = compile_experiment(flag, rule)
     else:
         return None  # a prerequisite rule without prerequisites: passing it just goes on
     return _guard_of(guards), outcome
