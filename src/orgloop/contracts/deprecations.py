@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from orgloop.contracts import compat, facts, store, sunset
 from orgloop.contracts.memo import Memo
+from orgloop.contracts.models import DeprecatedUse
 from orgloop.contracts.semver import parse_semver
 
 
@@ -67,4 +69,17 @@ def _contract(row: store.ContractRow, contents: dict[str, object]) -> compat.Con
     return compat.Contract(
         row.consumer, row.consumer_version, row.provider, row.kind, contents[row.digest],
         row.digest,
+    )  # fmt: skip
+
+
+def to_model(use: sunset.DeprecatedUse, teams: dict[str, str | None], today: date) -> DeprecatedUse:
+    """One use as the report shows it, with both teams and the days left before sunset."""
+    days = use.days_left(today)
+    return DeprecatedUse(
+        kind=use.kind, environment=use.environment, provider=use.provider,
+        provider_version=use.provider_version, provider_team=teams.get(use.provider),
+        consumer=use.consumer, consumer_version=use.consumer_version,
+        consumer_team=teams.get(use.consumer), operation=use.operation,
+        latest_version=use.latest_version, sunset=use.sunset, days_left=days,
+        past_sunset=days is not None and days < 0, detail=use.detail,
     )  # fmt: skip

@@ -4,13 +4,12 @@ verification results, deployments and releases, and can-i-deploy."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from orgloop.catalog.service import CatalogService
-from orgloop.contracts import compat, deprecations, facts, inputs, store, sunset
+from orgloop.contracts import compat, deployments, deprecations, facts, inputs, store
 from orgloop.contracts.memo import Memo
 from orgloop.contracts.models import (
     ApiVersion,
@@ -21,7 +20,6 @@ from orgloop.contracts.models import (
     ContractCreate,
     Deployment,
     DeploymentCreate,
-    DeprecatedUse,
     DeprecationReport,
     Finding,
     PactVerificationCreate,
@@ -283,43 +281,17 @@ class ContractService:
         owner = self._owner(service)
         actor.require_write(owner=owner, what=f"the deployments of {service}")
         parse_semver(body.version)
-        now = self._clock.now()
-        with self._db.transaction() as session:
-            ended = []
-            for row in store.active_of(session, service, body.environment, end_kind or ""):
-                # A release ends by version; a deployment is replaced whatever its version.
-                if end_kind == "release" and row.version != body.version:
-                    continue
-                if kind == "release" and row.version != body.version:
-                    continue
-                row.active, row.ended_at = False, now
-                ended.append(_deployment(row, owner).model_dump(mode="json"))
-            if kind is None and not ended:
-                noun = "supported release" if end_kind == "release" else "deployment"
-                raise NotFound(f"no {noun} of {service} {body.version} in {body.environment}")
-            result = Deployment(
-                service=service, environment=body.environment, version=body.version,
-                kind=kind or end_kind, team=_short(owner), started_at=now,
-            )  # fmt: skip
-            if kind is not None:
-                store.add(session, store.DeploymentRow(
-                    service=service, environment=body.environment, version=body.version,
-                    kind=kind, active=True, started_at=now, ended_at=None,
-                ))  # fmt: skip
-            action = {"deployment": "deploy", "release": "release"}.get(kind or "", "end")
-            self._audit.record(
-                session, actor=actor, action=f"contracts.deployment.{action}", kind="deployment",
-                ref=f"{service}@{body.environment}", before=ended or None,
-                after=result.model_dump(mode="json") if kind else None,
-            )  # fmt: skip
-        return result
+        return deployments.change(
+            self._db, self._audit, service=service, owner=owner, body=body, kind=kind,
+            end_kind=end_kind, now=self._clock.now(), actor=actor,
+        )  # fmt: skip
 
     def deployments(self, environment: str | None = None) -> list[Deployment]:
         """What runs, or is supported, where: one row per service version and environment."""
         with self._db.reading() as session:
             rows = store.current(session, environment)
         owners = self._owners({r.service for r in rows})
-        return [_deployment(r, owners[r.service]) for r in rows]
+        return [deployments.to_model(r, owners[r.service]) for r in rows]
 
     # -- can-i-deploy ------------------------------------------------------------------------
 
@@ -360,7 +332,7 @@ class ContractService:
         return owners
 
     def _teams(self, services: Iterable[str]) -> dict[str, str | None]:
-        return {s: _short(owner) for s, owner in self._owners(services).items()}
+        return {s: deployments.short(owner) for s, owner in self._owners(services).items()}
 
     # -- deprecation and sunset --------------------------------------------------------------
 
@@ -378,7 +350,7 @@ class ContractService:
                 documents=self._documents, results=self._results,
             )  # fmt: skip
         teams = self._teams({u.provider for u in found} | {u.consumer for u in found})
-        uses = [_deprecated_use(u, teams, today) for u in found]
+        uses = [deprecations.to_model(u, teams, today) for u in found]
         uses.sort(key=lambda u: (u.sunset is None, u.sunset or today, u.provider, u.consumer,
                                  u.consumer_version, u.environment, u.operation or ""))  # fmt: skip
         summary = {
@@ -427,34 +399,6 @@ def _contract(
     )  # fmt: skip
 
 
-def _deprecated_use(
-    use: sunset.DeprecatedUse, teams: dict[str, str | None], today: date
-) -> DeprecatedUse:
-    days = use.days_left(today)
-    return DeprecatedUse(
-        kind=use.kind, environment=use.environment, provider=use.provider,
-        provider_version=use.provider_version, provider_team=teams.get(use.provider),
-        consumer=use.consumer, consumer_version=use.consumer_version,
-        consumer_team=teams.get(use.consumer), operation=use.operation,
-        latest_version=use.latest_version, sunset=use.sunset, days_left=days,
-        past_sunset=days is not None and days < 0, detail=use.detail,
-    )  # fmt: skip
-
-
 def _component_key(name: str) -> str:
     """The catalog key of a service named without kind or namespace (``orders``)."""
     return f"component:default/{name.lower()}"
-
-
-def _deployment(row: store.DeploymentRow, owner: str | None) -> Deployment:
-    return Deployment(
-        service=row.service, environment=row.environment, version=row.version,
-        kind=row.kind, team=_short(owner), started_at=row.started_at,
-    )  # fmt: skip
-
-
-def _short(owner: str | None) -> str | None:
-    """``group:default/checkout`` -> ``checkout``: how people name their team."""
-    if owner is None:
-        return None
-    return owner.split(":", 1)[-1].removeprefix("default/")
