@@ -150,7 +150,7 @@ def test_exposures_are_recorded_once_per_unit_and_variation_and_tracks_are_sent(
 
 def test_a_full_buffer_drops_the_newest_events_and_counts_them() -> None:
     buffer = EventBuffer(capacity=2)
-    assert [buffer.add({"n": i}) for i in range(4)] == [True, True, False, False]
+    assert [buffer.add({"n": i}) for i in range(4)] == [1, 2, 0, 0]  # waiting count; 0: dropped
     assert buffer.dropped == 2
     assert buffer.take(10) == [{"n": 0}, {"n": 1}]
 

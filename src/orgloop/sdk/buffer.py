@@ -21,14 +21,16 @@ class EventBuffer:
         self._items: deque[Event] = deque()
         self._lock = threading.Lock()
 
-    def add(self, event: Event) -> bool:
-        """Queue ``event``; False (and one more drop counted) when the buffer is full."""
+    def add(self, event: Event) -> int:
+        """Queue ``event``; how many events wait now, or 0 (and one more drop counted) when the
+        buffer is full.  The count saves the caller a second trip through the lock."""
         with self._lock:
-            if len(self._items) >= self.capacity:
+            items = self._items
+            if len(items) >= self.capacity:
                 self.dropped += 1
-                return False
-            self._items.append(event)
-            return True
+                return 0
+            items.append(event)
+            return len(items)
 
     def take(self, limit: int) -> list[Event]:
         """Up to ``limit`` of the oldest events, removed from the buffer."""

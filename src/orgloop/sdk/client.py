@@ -290,7 +290,13 @@ class Client:
             exposed.clear()  # bounded memory; a repeated exposure is harmless downstream
             exposed.add(seen)
         variant = result.variation_key or str(result.variation_id)
-        item = {"type": "exposure", "unit": unit, "experiment": str(seen[0]), "variant": variant}
+        key = result.experiment_key
+        item = {
+            "type": "exposure",
+            "unit": unit,
+            "experiment": key if key.__class__ is str else str(key),
+            "variant": variant,
+        }
         self._enqueue(item)
 
     def _enqueue(self, item: dict[str, Any]) -> None:
@@ -298,9 +304,8 @@ class Client:
         if not self._started:
             self._start()
         # Wake the sender once per batch, not on every event while it is already due.
-        wake = self._wake
-        if self._buffer.add(item) and not wake.is_set() and len(self._buffer) >= self._batch_size:
-            wake.set()
+        if self._buffer.add(item) >= self._batch_size and not self._wake.is_set():
+            self._wake.set()
 
     def _send(
         self, batch: list[dict[str, Any]], stop: Callable[[float], bool] | None = None
