@@ -1,10 +1,17 @@
-"""Shared pieces of the flags tests: conformance pass counts printed at the end of a run."""
+"""Shared pieces of the flags tests: conformance pass counts printed at the end of a run, and the
+live server the CLI tests talk to."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+from orgloop.app import Services
+from tests.live import LiveServer
+from tests.sdk.server import add_team, flags_app
 
 _SUITES = {
     "test_growthbook_conformance.py": "growthbook",
@@ -41,3 +48,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             if counts["failed"]:
                 line += f" / {counts['failed']} FAILED"
             terminalreporter.write_line(line)
+
+
+@pytest.fixture
+def server(
+    services: Services, admin_token: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[LiveServer]:
+    """The flags app on a real port; the CLI's environment points at it as an admin."""
+    add_team(services, "checkout")
+    with LiveServer(flags_app(services)) as live:
+        monkeypatch.setenv("ORGLOOP_URL", live.url)
+        monkeypatch.setenv("ORGLOOP_TOKEN", admin_token)
+        monkeypatch.setenv("ORGLOOP_CONFIG_DIR", str(tmp_path / "config"))
+        yield live

@@ -4,34 +4,12 @@ delete, and the refusal while a flag rule still uses the group."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-from orgloop.app import Services
-from orgloop.flags import cli as flags_cli
-from tests.cli import Result
+from tests.flags.cli_runner import run
 from tests.live import LiveServer
-from tests.sdk.server import add_team, flags_app
-
-
-@pytest.fixture
-def server(
-    services: Services, admin_token: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Iterator[LiveServer]:
-    add_team(services, "checkout")
-    with LiveServer(flags_app(services)) as live:
-        monkeypatch.setenv("ORGLOOP_URL", live.url)
-        monkeypatch.setenv("ORGLOOP_TOKEN", admin_token)
-        monkeypatch.setenv("ORGLOOP_CONFIG_DIR", str(tmp_path / "config"))
-        yield live
-
-
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(flags_cli.app, list(args), catch_exceptions=False)
-    return Result(result.exit_code, result.stdout, result.stderr)
 
 
 @pytest.mark.parametrize(

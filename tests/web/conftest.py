@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 from fastapi.testclient import TestClient
 
 from orgloop.app import Services, build_services, create_app
@@ -18,8 +17,6 @@ from orgloop.kernel.auth import SYSTEM
 from orgloop.kernel.clock import FixedClock
 from orgloop.kernel.ids import SequentialIds
 from orgloop.kernel.settings import Settings
-from orgloop.web import STATIC_DIR
-from orgloop.web import pages as web_pages
 from orgloop.web.session import COOKIE
 from tests.catalog.builders import shop_payload
 from tests.web.builders import START, populate
@@ -32,21 +29,8 @@ def database_url(tmp_path: Path) -> str:
 
 
 def web_app(services: Services) -> FastAPI:
-    """The server as ``app.py`` builds it, with the dashboard added if it is not wired in yet."""
-    app = create_app(services=services)
-    paths = {getattr(route, "path", None) for route in app.routes}
-    if "/teams" not in paths:
-        app.include_router(
-            web_pages.build_router(
-                catalog=services.catalog,
-                contracts=services.contracts,
-                flags=services.flags,
-                experiments=services.experiments,
-            )
-        )
-    if "/static" not in paths:
-        app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    return app
+    """The server as ``app.py`` builds it, dashboard and static files included."""
+    return create_app(services=services)
 
 
 def import_shop(services: Services) -> None:

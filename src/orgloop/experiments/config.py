@@ -132,12 +132,9 @@ def run_config(config: AnalyzeConfig, *, base: Path) -> Report:
     settings = settings_of(config, metrics)
     con, mapping = _connect(config.source, base)
     try:
-        stats = analyse(
-            con, experiment=config.experiment, metrics=metrics, mapping=mapping, until=config.until
-        )
+        return _report(con, config, metrics, settings, mapping)
     finally:
         con.disconnect()
-    return analyse_stats(stats, metrics, settings)
 
 
 def run_on(con: Any, config: AnalyzeConfig, *, base: Path) -> Report:
@@ -150,12 +147,18 @@ def run_on(con: Any, config: AnalyzeConfig, *, base: Path) -> Report:
     """
     metrics = config_metrics(config, base)
     settings = settings_of(config, metrics)
+    return _report(con, config, metrics, settings, config.source.mapping)
+
+
+def _report(
+    con: Any,
+    config: AnalyzeConfig,
+    metrics: list[Metric],
+    settings: Settings,
+    mapping: WarehouseMapping,
+) -> Report:
     stats = analyse(
-        con,
-        experiment=config.experiment,
-        metrics=metrics,
-        mapping=config.source.mapping,
-        until=config.until,
+        con, experiment=config.experiment, metrics=metrics, mapping=mapping, until=config.until
     )
     return analyse_stats(stats, metrics, settings)
 

@@ -7,7 +7,7 @@ as Arrow, so a batch that was acknowledged is loaded whatever DuckDB thinks of i
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 
 import duckdb
@@ -52,10 +52,10 @@ class HashIndex:
 
 
 def first_occurrences(
-    hashes: Hashes, order: npt.NDArray[np.intp], ids: list[str]
+    hashes: Hashes, order: npt.NDArray[np.intp], ids: Callable[[], list[str]]
 ) -> npt.NDArray[np.bool_]:
     """True for each row whose id does not occur earlier in the same rows (``order`` sorts
-    ``hashes``, stably)."""
+    ``hashes``, stably).  ``ids`` gives the rows' ids; it is called only when hashes repeat."""
     keep = np.ones(len(hashes), dtype=np.bool_)
     ordered = hashes[order]
     same = ordered[1:] == ordered[:-1]
@@ -64,8 +64,9 @@ def first_occurrences(
     # Rows sharing a hash: compare the ids themselves (a repeat, or a rare collision).
     involved = np.union1d(order[1:][same], order[:-1][same])
     earlier: set[str] = set()
+    values = ids()
     for row in involved:
-        value = ids[row]
+        value = values[row]
         if value in earlier:
             keep[row] = False
         earlier.add(value)
@@ -129,29 +130,34 @@ def _constant(value: datetime | str | None, n: int, type_: pa.DataType) -> pa.Ar
 
 
 def exposure_table(cols: ExposureColumns, received_at: datetime, env: str | None) -> pa.Table:
-    n = len(cols.id)
-    return pa.table(
-        {
-            "id": pa.array(cols.id, pa.string()),
-            "unit": pa.array(cols.unit, pa.string()),
-            "experiment": pa.array(cols.experiment, pa.string()),
-            "variant": pa.array(cols.variant, pa.string()),
-            "timestamp": _timestamps(cols.timestamp),
-            "properties": pa.array(cols.properties, pa.string()),
-            "environment": _constant(env, n, pa.string()),
-            "received_at": _constant(received_at, n, _TS),
-        }
-    )
+    named = {
+        "experiment": pa.array(cols.experiment, pa.string()),
+        "variant": pa.array(cols.variant, pa.string()),
+    }
+    return _table(cols, named, received_at, env)
 
 
 def track_table(cols: TrackColumns, received_at: datetime, env: str | None) -> pa.Table:
+    named = {
+        "event": pa.array(cols.event, pa.string()),
+        "value": pa.array(cols.value, pa.float64()),
+    }
+    return _table(cols, named, received_at, env)
+
+
+def _table(
+    cols: ExposureColumns | TrackColumns,
+    named: dict[str, pa.Array],
+    received_at: datetime,
+    env: str | None,
+) -> pa.Table:
+    """The table's columns in its order: id, unit, the kind's own columns, then the rest."""
     n = len(cols.id)
     return pa.table(
         {
             "id": pa.array(cols.id, pa.string()),
             "unit": pa.array(cols.unit, pa.string()),
-            "event": pa.array(cols.event, pa.string()),
-            "value": pa.array(cols.value, pa.float64()),
+            **named,
             "timestamp": _timestamps(cols.timestamp),
             "properties": pa.array(cols.properties, pa.string()),
             "environment": _constant(env, n, pa.string()),

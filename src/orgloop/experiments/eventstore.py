@@ -329,7 +329,10 @@ class _Writer:
     def new_rows(self, table: str, parts: list[_Part]) -> npt.NDArray[np.bool_]:
         """True for each row whose id is neither stored nor earlier in ``parts``."""
         hashes = np.concatenate([part.hashes for part in parts])
-        ids = [row.id for part in parts for row in part.rows]
+
+        def ids() -> list[str]:  # only a repeat or a known hash needs the ids themselves
+            return [row.id for part in parts for row in part.rows]
+
         # One sort serves both checks: repeats sit side by side, and the index lookups of sorted
         # hashes walk each run in order (about 4x cheaper than random lookups in a large index).
         order = np.argsort(hashes, kind="stable")
@@ -342,7 +345,8 @@ class _Writer:
             barrier = Barrier()
             self.loads.put(barrier)
             barrier.done.result()
-            keep[known[_stored(self.con, table, [ids[k] for k in known])]] = False
+            every = ids()
+            keep[known[_stored(self.con, table, [every[k] for k in known])]] = False
         return keep
 
 

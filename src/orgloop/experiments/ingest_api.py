@@ -3,9 +3,9 @@
 The body is read as bytes and decoded by ``ingest.parse_batch`` (not by FastAPI's pydantic body
 model) because per-event pydantic objects would cost more than the whole append.  Decoding runs on
 one thread per router: it holds the GIL, so more threads would only take turns (and delay the
-event loop and the store's writer each time they swap).  The request then waits for the commit
-that holds its batch without occupying a thread (``EventStore.submit``); concurrent requests share
-one commit.
+event loop and the store's writer each time they swap).  The request then waits for the sync of
+the ingest log that holds its batch without occupying a thread (``EventStore.submit``);
+concurrent requests share one sync.
 """
 
 from __future__ import annotations

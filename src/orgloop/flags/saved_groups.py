@@ -44,9 +44,7 @@ class SavedGroupService:
         owner_ref = self._team(owner) if owner else None
         with self._db.reading() as session:
             groups = [store.group_to_model(r) for r in store.all_groups(session, owner=owner_ref)]
-        return SavedGroupPage(
-            items=groups[offset : offset + limit], total=len(groups), limit=limit, offset=offset
-        )
+        return SavedGroupPage.of(groups, limit=limit, offset=offset)
 
     def get_group(self, key: str) -> SavedGroup:
         with self._db.reading() as session:
@@ -79,11 +77,7 @@ class SavedGroupService:
     def update_group(self, key: str, request: SavedGroupUpdate, *, actor: Principal) -> SavedGroup:
         owner = self._team(request.owner)
         with self._db.transaction() as session:
-            row = store.get_group(session, key, for_update=True)
-            if row is None:
-                raise _not_found(key)
-            before = store.group_to_model(row)
-            actor.require_write(owner=before.owner, what=f"saved group {key}")
+            row, before = self._locked(session, key, actor)
             actor.require_write(owner=owner, what=f"saved group {key}")
             after = before.model_copy(
                 update={
@@ -102,11 +96,7 @@ class SavedGroupService:
 
     def delete_group(self, key: str, *, actor: Principal) -> None:
         with self._db.transaction() as session:
-            row = store.get_group(session, key, for_update=True)
-            if row is None:
-                raise _not_found(key)
-            before = store.group_to_model(row)
-            actor.require_write(owner=before.owner, what=f"saved group {key}")
+            row, before = self._locked(session, key, actor)
             users = users_of(key, [store.to_model(r) for r in store.all_flags(session)])
             if users:
                 names = ", ".join(f"{flag} ({', '.join(envs)})" for flag, envs in users.items())
@@ -116,6 +106,15 @@ class SavedGroupService:
                 )
             store.delete(session, row)
             self._record(session, actor, "saved_group.delete", key, before, None)
+
+    def _locked(self, session: Any, key: str, actor: Principal) -> tuple[Any, SavedGroup]:
+        """The group's row, locked for this transaction, and the group; the actor must own it."""
+        row = store.get_group(session, key, for_update=True)
+        if row is None:
+            raise _not_found(key)
+        group = store.group_to_model(row)
+        actor.require_write(owner=group.owner, what=f"saved group {key}")
+        return row, group
 
     def _record(
         self,

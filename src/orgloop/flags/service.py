@@ -62,9 +62,7 @@ class FlagService:
             flags = [store.to_model(r) for r in store.all_flags(session, owner=owner_ref)]
         if tag is not None:
             flags = [f for f in flags if tag in f.tags]
-        return FlagPage(
-            items=flags[offset : offset + limit], total=len(flags), limit=limit, offset=offset
-        )
+        return FlagPage.of(flags, limit=limit, offset=offset)
 
     def get_flag(self, key: str) -> Flag:
         with self._db.reading() as session:

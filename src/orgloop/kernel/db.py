@@ -105,7 +105,7 @@ class Database:
         On SQLite it holds the database's write lock from its start (see ``_sqlite_begin``).
         """
         with self._sessions.begin() as session:
-            if self.engine.dialect.name == "sqlite":
+            if self.dialect == "sqlite":
                 session.connection(execution_options={_WRITE: True})
             yield session
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,6 +19,13 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, items: list[T], *, limit: int, offset: int) -> Self:
+        """The page ``[offset, offset + limit)`` of a listing read whole."""
+        return cls(
+            items=items[offset : offset + limit], total=len(items), limit=limit, offset=offset
+        )
 
 
 class TokenCreate(BaseModel):

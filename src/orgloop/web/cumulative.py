@@ -1,15 +1,13 @@
 """The cumulative lift of an experiment's primary metric over time, for a line chart.
 
-``ExperimentService`` keeps no time series.  When its ``analyse`` accepts ``until``, the series is
-the analysis repeated at daily cut-offs since the start (at most ``MAX_POINTS`` of them, evenly
-spread over longer experiments, so a page costs a bounded number of queries).  Otherwise it is
-built from the analyses orgloop has: the last recorded snapshot and the one just computed.
+``ExperimentService`` keeps no time series: the series is the analysis repeated with ``until`` at
+daily cut-offs since the start (at most ``MAX_POINTS`` of them, evenly spread over longer
+experiments, so a page costs a bounded number of queries).
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -52,25 +50,20 @@ def series(
     actor: Principal,
     report: dict[str, Any] | None,
 ) -> dict[str, Any]:
-    analyse_until = _until_analyser(experiments)
-    if analyse_until is not None and experiment.started_at is not None:
-        start = _aware(experiment.started_at)
-        end = _aware(experiment.stopped_at) if experiment.stopped_at else _now(report)
-        reports = []
-        for cut in cutoffs(start, end):
-            try:
-                reports.append((cut, analyse_until(experiment.key, actor=actor, until=cut)))
-            except OrgloopError:
-                continue  # too early for any data: the day is left out
-        return _points("daily", reports)
-    snapshots = [s for s in (experiment.last_analysis, report) if s]
-    dated = {str(s.get("computed_at", "")): s for s in snapshots}
-    return _points("snapshots", [(_parse(k), v) for k, v in sorted(dated.items())])
+    if experiment.started_at is None:
+        return _points([])  # not started: nothing to draw yet
+    start = _aware(experiment.started_at)
+    end = _aware(experiment.stopped_at) if experiment.stopped_at else _now(report)
+    reports = []
+    for cut in cutoffs(start, end):
+        try:
+            reports.append((cut, experiments.analyse(experiment.key, actor=actor, until=cut)))
+        except OrgloopError:
+            continue  # too early for any data: the day is left out
+    return _points(reports)
 
 
-def _points(
-    source: str, reports: Sequence[tuple[datetime | None, dict[str, Any]]]
-) -> dict[str, Any]:
+def _points(reports: Sequence[tuple[datetime, dict[str, Any]]]) -> dict[str, Any]:
     points, metric = [], None
     for at, report in reports:
         row = primary_row(report)
@@ -78,15 +71,10 @@ def _points(
             continue
         metric = metric or f"{row['metric']} ({row['variant']})"
         points.append({
-            "at": at.date().isoformat() if at else "now", "lift": row["lift"],
+            "at": at.date().isoformat(), "lift": row["lift"],
             "low": row["lift_ci_low"], "high": row["lift_ci_high"],
         })  # fmt: skip
-    return {"source": source, "metric": metric, "points": points}
-
-
-def _until_analyser(experiments: ExperimentService) -> Callable[..., dict[str, Any]] | None:
-    analyse: Callable[..., dict[str, Any]] = experiments.analyse
-    return analyse if "until" in inspect.signature(analyse).parameters else None
+    return {"source": "daily", "metric": metric, "points": points}
 
 
 def _aware(at: datetime) -> datetime:
