@@ -131,8 +131,8 @@ class SavedGroupService:
             action=action,
             kind="saved_group",
             ref=key,
-            before=before.model_dump(mode="json") if before else None,
-            after=after.model_dump(mode="json") if after else None,
+            before=before,
+            after=after,
         )
 
 

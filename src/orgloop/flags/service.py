@@ -225,8 +225,8 @@ class FlagService:
             action=action,
             kind="flag",
             ref=key,
-            before=before.model_dump(mode="json") if before else None,
-            after=after.model_dump(mode="json") if after else None,
+            before=before,
+            after=after,
         )
 
 

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from orgloop.kernel.auth import Principal
@@ -52,8 +53,8 @@ class AuditLog:
                 action=action,
                 resource_kind=kind,
                 resource_id=ref,
-                before=before,
-                after=after,
+                before=_plain(before),
+                after=_plain(after),
             )
         )
 
@@ -82,3 +83,9 @@ class AuditLog:
             ).all()
             items = [AuditEntry.model_validate(r, from_attributes=True) for r in rows]
         return Page[AuditEntry](items=items, total=total, limit=limit, offset=offset)
+
+
+def _plain(value: Any) -> Any:
+    """A model as the JSON it serialises to (how ``before``/``after`` are kept); other values
+    as given."""
+    return value.model_dump(mode="json") if isinstance(value, BaseModel) else value
