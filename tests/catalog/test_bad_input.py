@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from orgloop.catalog.descriptors import YamlRefused, load_yaml
 from orgloop.catalog.validate_cmd import run_validate
 from tests.conformance import suite
 
@@ -188,3 +189,33 @@ def test_the_backstage_examples_fail_only_orgloop_team_rule() -> None:
 @pytest.mark.parametrize("paths", [[], ["/nonexistent/catalog.yaml"]], ids=["none", "missing"])
 def test_missing_input_exits_two(paths: list[str]) -> None:
     assert run_validate(paths)[1] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "document", "line"),
+    [
+        pytest.param(TEAM + "---\n" + "x: " + "[" * 65 + "]" * 65 + "\n", 1, 6, id="second-doc"),
+        pytest.param("a: {b: " + "{c: " * 70 + "1" + "}" * 71 + "\n", 0, 1, id="mappings"),
+    ],
+)
+def test_nesting_beyond_the_limit_is_refused_by_our_own_bound(
+    text: str, document: int, line: int
+) -> None:
+    with pytest.raises(YamlRefused) as refused:
+        list(load_yaml(text))
+    assert refused.value.message == "nesting deeper than 64 levels"
+    assert (refused.value.document, refused.value.line) == (document, line)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a: '" + "[" * 200 + "'\n", id="single-quoted"),
+        pytest.param('a: "' + "{" * 200 + '\\""\n', id="double-quoted"),
+        pytest.param("a: 1  # " + "[" * 200 + "\n", id="comment"),
+        pytest.param("a: it's " + "[" * 3 + "\nb: '" + "[" * 100 + "'\n", id="apostrophe"),
+    ],
+)
+def test_brackets_inside_scalars_and_comments_do_not_count_as_nesting(text: str) -> None:
+    [(_, _, value)] = list(load_yaml(text))
+    assert value["a"]

@@ -33,6 +33,10 @@ MAX_ALIASES = 100
 MAX_NODES = 1_000_000
 """Expanded nodes per document, each alias counted at the full size of what it repeats."""
 
+# What can open or close a flow collection, a quoted scalar or a comment.
+_FLOW_SIGNIFICANT = re.compile(r"[\[\]{}'\"#]")
+_DOUBLE_QUOTED_REST = re.compile(r'(?:[^"\\]|\\.)*"', re.DOTALL)
+_DOCUMENT_START = re.compile(r"^---", re.MULTILINE)
 _INT = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?")
 _NULLS = {"", "~", "null", "Null", "NULL"}
@@ -187,9 +191,51 @@ class _Builder:
         self.add(value, size, line, None)
 
 
+def _flow_depth_exceeded(text: str) -> int | None:
+    """The offset where flow collections (``[``, ``{``) nest deeper than MAX_DEPTH, if anywhere.
+
+    libyaml's scanner reads flow collections ahead of the events it hands out, so a deeply nested
+    one fails inside the parser, with a limit and a message of its own, before the builder sees
+    the first event. This scan holds our own bound first. Quoted scalars and comments are skipped;
+    a quote opens a scalar only where one can start (after a space, an indicator or a line start).
+    """
+    depth = 0
+    position = 0
+    while (match := _FLOW_SIGNIFICANT.search(text, position)) is not None:
+        char, start = match.group(), match.start()
+        position = start + 1
+        before = text[start - 1] if start else "\n"
+        if char in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return start
+        elif char in "]}":
+            depth = max(depth - 1, 0)
+        elif char == "#":
+            if before in " \t\n":
+                newline = text.find("\n", position)
+                position = len(text) if newline < 0 else newline
+        elif before in " \t\n[{,:-?":
+            if char == "'":
+                close = text.find("'", position)
+                while close >= 0 and text.startswith("''", close):
+                    close = text.find("'", close + 2)
+                position = len(text) if close < 0 else close + 1
+            else:
+                rest = _DOUBLE_QUOTED_REST.match(text, position)
+                position = len(text) if rest is None else rest.end()
+    return None
+
+
 def load_yaml(text: str) -> Iterator[tuple[int, int, Any]]:
     """Yield ``(document index, first line, value)`` per document; raise YamlRefused."""
     builder = _Builder()
+    too_deep = _flow_depth_exceeded(text)
+    if too_deep is not None:
+        markers = len(_DOCUMENT_START.findall(text, 0, too_deep))
+        document = max(markers - (1 if text.startswith("---") else 0), 0)
+        line = text.count("\n", 0, too_deep) + 1
+        raise YamlRefused(f"nesting deeper than {MAX_DEPTH} levels", document=document, line=line)
     parser = _Parser(text)
     line = 0
     try:
