@@ -3,20 +3,33 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Every dependency's version is pinned here, so a new release upstream cannot turn main red;
+# `make lock` upgrades them deliberately (then run `make test` and commit the file).
+CONSTRAINTS := constraints.txt
 
-.PHONY: demo test lint fmt serve bench browser clean help
+.PHONY: demo test lint fmt serve bench browser clean help lock
 
 help:
 	@echo "make demo    start orgloop with a demo organisation and print the dashboard URL and token"
 	@echo "make test    install everything and run the test suite"
 	@echo "make lint    ruff, mypy --strict and the import contracts"
 	@echo "make bench   run the benchmarks in bench/ (long)"
+	@echo "make lock    re-resolve and pin every dependency in constraints.txt (upgrade deliberately)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[dev]'
 	touch $(STAMP)
+
+# Resolve every extra afresh in a scratch environment and pin what it installed.
+lock:
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install -q --upgrade pip
+	.lock-venv/bin/python -m pip install -q -e '.[dev,bench,spark]'
+	( echo "# Pinned by 'make lock' on $$(date -u +%Y-%m-%d); used by every install in the Makefile."; \
+	  .lock-venv/bin/python -m pip freeze --exclude-editable | sort -f ) > $(CONSTRAINTS)
+	rm -rf .lock-venv
 
 demo: $(STAMP)
 	$(BIN)/python -m orgloop.demo
@@ -43,7 +56,7 @@ browser:
 	fi
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
+	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[dev,bench]'
 	$(BIN)/python -m bench.run
 
 serve: $(STAMP)

@@ -16,7 +16,21 @@ from orgloop.kernel import db as kernel_db
 from orgloop.kernel.clock import FixedClock
 from orgloop.kernel.ids import SequentialIds
 from orgloop.kernel.settings import Settings
+from tests.conformance import REQUIRED as REQUIRE_CONFORMANCE
+from tests.conformance import SUITES, missing_suites
 from tests.live import LiveServer
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """CI sets ORGLOOP_REQUIRE_CONFORMANCE=1: a run without the suites stops before it starts."""
+    missing = missing_suites()
+    if REQUIRE_CONFORMANCE and missing:
+        raise pytest.UsageError(
+            f"conformance suites {', '.join(missing)} not found under {SUITES}; they are required "
+            "here (ORGLOOP_REQUIRE_CONFORMANCE=1). Set ORGLOOP_CONFORMANCE_DIR to their folder."
+        )
+
 
 POSTGRES_URL = os.environ.get(
     "ORGLOOP_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
