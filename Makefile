@@ -11,6 +11,7 @@ CONSTRAINTS := constraints.txt
 
 help:
 	@echo "make demo    start orgloop with a demo organisation and print the dashboard URL and token"
+	@echo "             (make demo PORT=9000 to prefer another port)"
 	@echo "make test    install everything and run the test suite"
 	@echo "make lint    ruff, mypy --strict and the import contracts"
 	@echo "make bench   run the benchmarks in bench/ (long)"
@@ -31,8 +32,11 @@ lock:
 	  .lock-venv/bin/python -m pip freeze --exclude-editable | sort -f ) > $(CONSTRAINTS)
 	rm -rf .lock-venv
 
+# The port the demo's server prefers (a free one is used, and named, when it is taken).
+PORT ?= 8080
+
 demo: $(STAMP)
-	$(BIN)/python -m orgloop.demo
+	$(BIN)/python -m orgloop.demo --port $(PORT)
 
 test: $(STAMP) browser
 	$(BIN)/pytest -q

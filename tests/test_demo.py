@@ -4,6 +4,7 @@ simulated customers through the SDK and their true effects found, a token printe
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -26,23 +27,30 @@ ROW = re.compile(
 
 @pytest.mark.slow
 def test_demo_sets_up_the_shop_and_prints_url_and_token(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "orgloop.demo",
-            "--no-wait",
-            "--data-dir",
-            str(tmp_path / "demo"),
-            "--port",
-            "0",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    with socket.socket() as taken:  # the preferred port is busy: the demo says so, picks another
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "orgloop.demo",
+                "--no-wait",
+                "--data-dir",
+                str(tmp_path / "demo"),
+                "--port",
+                str(busy),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
     assert result.returncode == 0, result.stdout + result.stderr
+    port = re.search(rf"port {busy} is taken; using (\d+) instead", result.stdout)
+    assert port is not None, result.stdout
+    assert f"starting orgloop on http://127.0.0.1:{port[1]}" in result.stdout
     assert "imported the demo shop: 47 entities" in result.stdout
     assert "can-i-deploy orders 2.0.0 --to production: no" in result.stdout
     assert "checkout 3.1.0, team checkout: GET /orders/{id}: field 'total'" in result.stdout

@@ -91,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     secret = _admin_token(args.data_dir)
     port = server.free_port(args.port)
+    if args.port and port != args.port:
+        print(f"port {args.port} is taken; using {port} instead", flush=True)
     print(f"starting orgloop on http://127.0.0.1:{port} (data in {args.data_dir}/) ...", flush=True)
     process = server.start_server(args.data_dir, port)
     try:
