@@ -49,13 +49,10 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.floor(low / step) * step
-    ticks = []
-    value = first
-    while value <= high + step * 1e-9:
-        ticks.append(round(value, 12))
-        value += step
-    return ticks
+    first = math.floor(low / step)
+    last = math.floor(high / step + 1e-9)
+    # Each tick from its index, not by adding steps up: no drift, so they stay evenly spaced.
+    return [round((first + index) * step, 12) or 0.0 for index in range(last - first + 1)]
 
 
 def _domain(values: Sequence[float]) -> tuple[float, float]:
