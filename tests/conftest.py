@@ -21,7 +21,6 @@ from tests.conformance import SUITES, missing_suites
 from tests.live import LiveServer
 
 
-
 def pytest_configure(config: pytest.Config) -> None:
     """CI sets ORGLOOP_REQUIRE_CONFORMANCE=1: a run without the suites stops before it starts."""
     missing = missing_suites()
