@@ -1,0 +1,1 @@
+"""Traces: the OTLP receiver, span storage and the runtime service graph (see README.md)."""
