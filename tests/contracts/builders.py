@@ -8,7 +8,7 @@ from typing import Any
 from orgloop.contracts.openapi.diff import diff
 from orgloop.contracts.openapi.loader import parse_document
 from orgloop.contracts.openapi.model import Change
-from orgloop.contracts.policy import Policy
+from orgloop.contracts.openapi.policy import Policy
 
 
 def spec(paths: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:

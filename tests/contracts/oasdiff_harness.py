@@ -26,8 +26,8 @@ from typing import Any
 from orgloop.contracts.errors import SpecInvalid
 from orgloop.contracts.openapi.diff import diff
 from orgloop.contracts.openapi.loader import load_document
+from orgloop.contracts.openapi.policy import Policy
 from orgloop.contracts.openapi.rules import RULES
-from orgloop.contracts.policy import Policy
 
 _MIN_LEVEL = {"INFO": {"info", "warning", "error"}, "WARN": {"warning", "error"}, "ERR": {"error"}}
 

@@ -8,11 +8,6 @@ from typing import Any
 from fastapi import FastAPI
 
 from orgloop.app import Services, create_app
-from orgloop.contracts.service import ContractService
-
-
-def contract_service(services: Services) -> ContractService:
-    return services.contracts
 
 
 def contracts_app(services: Services) -> FastAPI:

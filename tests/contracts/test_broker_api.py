@@ -91,13 +91,6 @@ def test_selectors_that_match_no_version_offer_no_pact(
     assert for_verification(shop, selector).json()["_embedded"]["pacts"] == []
 
 
-def test_branch_and_tag_selectors_are_refused_with_the_field(shop: TestClient) -> None:
-    response = for_verification(shop, {"latest": True}, {"branch": "main"})
-    assert response.status_code == 422
-    error = response.json()["error"]
-    assert error["details"]["errors"][0]["path"] == "consumerVersionSelectors[1].branch"
-
-
 def publish_result(client: TestClient, body: dict[str, Any], **kwargs: Any) -> Any:
     fetched = client.get("/pact-broker/pacts/provider/orders/consumer/checkout/latest").json()
     href = fetched["_links"]["pb:publish-verification-results"]["href"]

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from orgloop.contracts.policy import Policy
+from orgloop.contracts.openapi.policy import Policy
 from tests.contracts.builders import changes, ids, pets_spec
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from orgloop.contracts.difftool import run
+from orgloop.contracts.cli_diff import run
 from orgloop.contracts.errors import PolicyInvalid
-from orgloop.contracts.policy import parse_policy
+from orgloop.contracts.openapi.policy import parse_policy
 from tests.contracts.builders import pets_spec
 
 

@@ -12,8 +12,8 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orgloop.contracts.compat import Contract
-from orgloop.contracts.sunset import (
+from orgloop.contracts.candeploy.compat import Contract
+from orgloop.contracts.sunset.uses import (
     ProviderVersion,
     deprecated_operations,
     matches,

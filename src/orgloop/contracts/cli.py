@@ -9,8 +9,9 @@ from typing import Annotated, Any
 
 import typer
 import yaml
+from rich.markup import escape
 
-from orgloop.contracts import difftool
+from orgloop.contracts import cli_diff
 from orgloop.contracts.client import ContractsClient
 from orgloop.contracts.openapi.model import Change
 from orgloop.kernel.console import client, err, exits, out, print_json, render
@@ -62,7 +63,7 @@ def diff(
 
       orgloop contracts diff old.json new.json --format markdown --fail-on warning
     """
-    text, code = difftool.run(
+    text, code = cli_diff.run(
         str(base),
         str(new),
         fmt=fmt.value,
@@ -101,7 +102,7 @@ def publish(
     except OrgloopError as exc:
         if exc.code == "semver_violation":
             changes = [Change(**c) for c in exc.details.get("findings", [])]
-            err.print(difftool.render_text(changes), highlight=False, markup=False)
+            err.print(cli_diff.render_text(changes), highlight=False, markup=False)
         raise
     out.print(f"recorded {service} {result['version']} (document {result['digest'][:12]})")
 
@@ -128,7 +129,7 @@ def changelog(
         print_json(log)
         return
     changes = [Change(**c) for c in log["changes"]]
-    typer.echo(difftool.render(changes, fmt.value))
+    typer.echo(cli_diff.render(changes, fmt.value))
 
 
 @app.command("publish-pact")
@@ -240,6 +241,34 @@ def list_deployments(
     render(rows, ["environment", "service", "version", "kind", "team"], as_json=as_json)
 
 
+@deployments_app.command("history")
+@exits
+def deployment_history(
+    service: Annotated[
+        str | None, typer.Option("--service", "-s", help="Only this service.")
+    ] = None,
+    env: Annotated[str | None, typer.Option("--env", "-e", help="Only this environment.")] = None,
+    since: Annotated[str | None, typer.Option(help="Started at or after (ISO 8601).")] = None,
+    until: Annotated[str | None, typer.Option(help="Started before (ISO 8601).")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Every deployment recorded, current or since replaced, oldest first.
+
+    Example: orgloop deployments history --service orders --since 2026-01-01
+    """
+    rows = _contracts().deployment_history(
+        service=service, environment=env, since=since, until=until
+    )
+    columns = ["started_at", "environment", "service", "version", "ended_at", "recorded_by"]
+    render(rows, columns, as_json=as_json)
+
+
+class ObservedPolicy(StrEnum):
+    warn = "warn"
+    block = "block"
+    ignore = "ignore"
+
+
 @exits
 def can_i_deploy(
     service: str,
@@ -254,6 +283,13 @@ def can_i_deploy(
         int, typer.Option(help="Ask again up to N times while the answer is unknown.")
     ] = 0,
     retry_interval: Annotated[float, typer.Option(help="Seconds between retries.")] = 10.0,
+    observed_consumers: Annotated[
+        ObservedPolicy,
+        typer.Option(
+            help="Consumers seen in traffic without a consumer contract: warn (default), "
+            "block (answer no) or ignore."
+        ),
+    ] = ObservedPolicy.warn,
 ) -> None:
     """Can SERVICE VERSION go to the environment? Exit 0 yes, 1 no or unknown.
 
@@ -264,19 +300,26 @@ def can_i_deploy(
     Example (in CI): orgloop can-i-deploy orders --version 2.0.0 --to production
     """
     contracts = _contracts()
-    verdict = contracts.can_i_deploy(service, version, to, ignore or [])
+    policy = observed_consumers.value
+    verdict = contracts.can_i_deploy(service, version, to, ignore or [], policy)
     for _ in range(retry_while_unknown):
         if verdict["deployable"] is not None:
             break
         time.sleep(retry_interval)
-        verdict = contracts.can_i_deploy(service, version, to, ignore or [])
+        verdict = contracts.can_i_deploy(service, version, to, ignore or [], policy)
     _print_verdict(verdict, as_json=as_json)
     raise typer.Exit(0 if dry_run or verdict["deployable"] is True else 1)
 
 
 def _print_verdict(verdict: dict[str, Any], *, as_json: bool) -> None:
     if as_json:
-        print_json({"deployable": verdict["deployable"], "reasons": verdict["reasons"]})
+        print_json(
+            {
+                "deployable": verdict["deployable"],
+                "reasons": verdict["reasons"],
+                "warnings": verdict.get("warnings", []),
+            }
+        )
         return
     answer = {True: "[green]yes[/green]", False: "[red]no[/red]", None: "[yellow]unknown[/yellow]"}
     out.print(
@@ -285,4 +328,41 @@ def _print_verdict(verdict: dict[str, Any], *, as_json: bool) -> None:
     )
     for r in verdict["reasons"]:
         who = f"{r['service']} {r['version'] or ''} (team {r['team'] or '?'})"
-        out.print(f"  [{r['kind']}] {who}: {r['detail']}", highlight=False)
+        line = escape(f"[{r['kind']}] {who}: {r['detail']}")
+        out.print(f"  {line}", highlight=False)
+    for w in verdict.get("warnings", []):
+        line = escape(f"[{w['kind']}] {w['detail']}")
+        out.print(f"  [yellow]warning[/yellow] {line}", highlight=False)
+
+
+@app.command()
+@exits
+def consumers(
+    service: str,
+    observed: Annotated[
+        bool, typer.Option("--observed", help="Consumers seen in traffic (spans), not contracts.")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="With --observed: ISO 8601 start (default: last 72 hours).")
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """The consumers of SERVICE: by consumer contract, or (--observed) as seen in traffic.
+
+    Example: orgloop contracts consumers orders --observed
+    """
+    contracts = _contracts()
+    if not observed:
+        rows = contracts.contracts(provider=service)
+        render(rows, ["consumer", "consumer_version", "kind", "created_at"], as_json=as_json)
+        return
+    found = contracts.observed_consumers(service, since)
+    if as_json:
+        print_json(found)
+        return
+    strangers = set(found["without_contract"])
+    rows = [
+        {**c, "contract": "no" if c["consumer"] in strangers else "yes"} for c in found["calls"]
+    ]
+    columns = ["consumer", "consumer_version", "operation", "provider_version", "calls"]
+    render(rows, [*columns, "failed", "contract"], as_json=False)

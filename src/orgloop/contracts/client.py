@@ -37,17 +37,43 @@ class ContractsClient:
             return self._api.get(f"/api/v1/environments/{environment}/deployments")
         return self._api.get("/api/v1/deployments")
 
+    def deployment_history(self, **filters: str | None) -> list[dict[str, Any]]:
+        """Every page of ``/deployments/history`` (filters: since, until, service, environment)."""
+        found: list[dict[str, Any]] = []
+        while True:
+            page = self._api.get(
+                "/api/v1/deployments/history", limit=1000, offset=len(found), **filters
+            )
+            found.extend(page["items"])
+            if not page["items"] or len(found) >= page["total"]:
+                return found
+
     def can_i_deploy(
-        self, service: str, version: str, environment: str, ignore: list[str]
+        self,
+        service: str,
+        version: str,
+        environment: str,
+        ignore: list[str],
+        observed_consumers: str = "warn",
     ) -> dict[str, Any]:
         result: dict[str, Any] = self._api.request(
             "GET",
             "/api/v1/can-i-deploy",
             params={
                 "service": service, "version": version, "environment": environment,
-                "ignore": ignore,
+                "ignore": ignore, "observed_consumers": observed_consumers,
             },
         )  # fmt: skip
+        return result
+
+    def contracts(self, *, provider: str) -> Any:
+        return self._api.request("GET", "/api/v1/contracts", params={"provider": provider})
+
+    def observed_consumers(self, service: str, since: str | None) -> dict[str, Any]:
+        params = {"since": since} if since else {}
+        result: dict[str, Any] = self._api.request(
+            "GET", f"/api/v1/services/{service}/consumers/observed", params=params
+        )
         return result
 
     def deprecations(self, provider: str | None, environment: str | None) -> dict[str, Any]:

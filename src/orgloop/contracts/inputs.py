@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from orgloop.contracts.openapi.loader import _Loader, parse_document
+from orgloop.contracts.openapi.loader import SafeYamlLoader, parse_document
 from orgloop.contracts.pact.light import parse_light
 from orgloop.contracts.pact.model import parse_pact
 from orgloop.kernel.errors import InvalidInput
@@ -27,7 +27,7 @@ def parse_text(text: str, path: str) -> Any:
     except ValueError:
         pass
     try:
-        return yaml.load(text, Loader=_Loader)  # a safe loader, without timestamps
+        return yaml.load(text, Loader=SafeYamlLoader)  # a safe loader, without timestamps
     except yaml.YAMLError as exc:
         raise InvalidInput.at(path, f"is neither JSON nor YAML: {exc}") from None
 

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from orgloop.contracts.observed import ObservedWarning
+
 ContractKind = Literal["pact", "light"]
 DeploymentKind = Literal["deployment", "release"]
 
@@ -96,6 +98,19 @@ class Deployment(BaseModel):
     started_at: datetime
 
 
+class DeploymentRecord(BaseModel):
+    """One recorded deployment, current or past (``contracts/history.py``)."""
+
+    service: str
+    environment: str
+    version: str
+    team: str | None = None
+    recorded_by: str | None = Field(description="Who recorded it, as the audit log names them; null for deployments recorded before the history was kept.")  # fmt: skip
+    started_at: datetime
+    ended_at: datetime | None = Field(description="When another deployment replaced it or it was undeployed; null while it runs.")  # fmt: skip
+    current: bool
+
+
 class Reason(BaseModel):
     kind: str
     service: str
@@ -110,6 +125,10 @@ class CanIDeploy(BaseModel):
     environment: str
     deployable: bool | None = Field(description="true yes, false no, null unknown.")
     reasons: list[Reason]
+    warnings: list[ObservedWarning] = Field(
+        default_factory=list,
+        description="Consumers seen in traffic without a consumer contract (docs/contracts.md).",
+    )
 
 
 class DeprecatedUse(BaseModel):

@@ -4,13 +4,16 @@ verification results, deployments and releases, and can-i-deploy."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from orgloop.catalog.service import CatalogService
-from orgloop.contracts import compat, deployments, deprecations, facts, inputs, store
-from orgloop.contracts.memo import Memo
+from orgloop.contracts import history, inputs, store
+from orgloop.contracts.candeploy import compat, deployments, facts
+from orgloop.contracts.candeploy import observed as observed_check
+from orgloop.contracts.candeploy.memo import Memo
 from orgloop.contracts.models import (
     ApiVersion,
     ApiVersionCreate,
@@ -20,6 +23,7 @@ from orgloop.contracts.models import (
     ContractCreate,
     Deployment,
     DeploymentCreate,
+    DeploymentRecord,
     DeprecationReport,
     Finding,
     PactVerificationCreate,
@@ -27,8 +31,18 @@ from orgloop.contracts.models import (
     Verification,
     VerificationCreate,
 )
+from orgloop.contracts.observed import (
+    OBSERVED_WINDOW,
+    ObservedConsumers,
+    ObservedPolicy,
+    ObservedTraffic,
+    ObservedWarning,
+    nothing_observed,
+)
 from orgloop.contracts.openapi.model import LEVEL_RANK, LEVELS
+from orgloop.contracts.pacticipants import BrokerRecords
 from orgloop.contracts.semver import SemVer, is_major_bump, parse_semver
+from orgloop.contracts.sunset import deprecations
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.bus import EventBus
@@ -41,8 +55,16 @@ _CACHE_LIMIT = 4096
 
 class ContractService:
     def __init__(
-        self, *, db: Database, audit: AuditLog, clock: Clock, bus: EventBus, catalog: CatalogService
+        self,
+        *,
+        db: Database,
+        audit: AuditLog,
+        clock: Clock,
+        bus: EventBus,
+        catalog: CatalogService,
+        observed: ObservedTraffic = nothing_observed,
     ) -> None:
+        self._observed = observed  # who calls a provider, from traces (wired in app.py)
         self._db = db
         self._audit = audit
         self._clock = clock
@@ -52,6 +74,10 @@ class ContractService:
         # from them (diffs, contract checks), is always safe.
         self._documents = Memo(limit=_CACHE_LIMIT)
         self._results = Memo(limit=_CACHE_LIMIT)
+        # What only a Pact Broker client records (environments, version labels, metadata).
+        self.broker = BrokerRecords(
+            db=db, audit=audit, clock=clock, catalog=catalog, owner=self._owner
+        )
 
     # -- API version registry ----------------------------------------------------------------
 
@@ -293,12 +319,35 @@ class ContractService:
         owners = self._owners({r.service for r in rows})
         return [deployments.to_model(r, owners[r.service]) for r in rows]
 
+    def deployment_history(
+        self, *, since: datetime | None = None, until: datetime | None = None,
+        service: str | None = None, environment: str | None = None,
+    ) -> list[DeploymentRecord]:  # fmt: skip
+        """Every deployment started in ``[since, until)``, current or since replaced or
+        undeployed, oldest first (``history.py``)."""
+        history.check_window(since, until)
+        with self._db.reading() as session:
+            rows = history.rows(
+                session, since=since, until=until, service=service, environment=environment
+            )
+        owners = self._owners({r.service for r in rows})
+        return [history.to_record(r, owners[r.service]) for r in rows]
+
     # -- can-i-deploy ------------------------------------------------------------------------
 
     def can_i_deploy(
-        self, service: str, version: str, environment: str, *, ignore: Iterable[str] = ()
+        self,
+        service: str,
+        version: str,
+        environment: str,
+        *,
+        ignore: Iterable[str] = (),
+        observed_consumers: ObservedPolicy = "warn",
     ) -> CanIDeploy:
-        """Yes, no or unknown, against every version deployed or supported in the environment."""
+        """Yes, no or unknown, against every version deployed or supported in the environment.
+
+        Consumers seen calling ``service`` without a consumer contract add warnings; with
+        ``observed_consumers="block"`` they make the answer no (docs/contracts.md)."""
         parse_semver(version)
         with self._db.reading() as session:
             found = facts.gather(
@@ -310,13 +359,41 @@ class ContractService:
         # Only the teams the reasons name are looked up: a "yes" needs no catalog read.
         named = [r for r in reasons if r.version is not None and r.service != service]
         teams = self._teams({r.service for r in named}) if named else {}
-        return CanIDeploy(
+        answer = CanIDeploy(
             service=service, version=version, environment=environment, deployable=verdict,
             reasons=[
                 Reason(**{**r.to_dict(), "team": teams.get(r.service) if r in named else None})
                 for r in reasons
             ],
         )  # fmt: skip
+        if observed_consumers == "ignore":
+            return answer
+        return observed_check.with_warnings(
+            answer, self._observed_warnings(service), observed_consumers
+        )
+
+    def observed_consumers(
+        self, service: str, *, since: datetime | None = None
+    ) -> ObservedConsumers:
+        """Who was seen calling ``service`` (default: the last 72 hours), by consumer version,
+        operation and provider version, and which of them have no consumer contract with it."""
+        until = self._clock.now()
+        start = since or until - OBSERVED_WINDOW
+        calls = self._observed(service, since=start)
+        contracted = {c.consumer for c in self.list_contracts(provider=service)}
+        return ObservedConsumers(
+            provider=service, since=start, until=until, calls=calls,
+            without_contract=observed_check.without_contract(calls, contracted),
+        )  # fmt: skip
+
+    def _observed_warnings(self, service: str) -> list[ObservedWarning]:
+        calls = self._observed(service, since=self._clock.now() - OBSERVED_WINDOW)
+        if not calls:
+            return []
+        contracted = {c.consumer for c in self.list_contracts(provider=service)}
+        strangers = observed_check.without_contract(calls, contracted)
+        teams = self._teams(s for s in strangers if ":" not in s and "/" not in s)
+        return observed_check.warnings(service, calls, contracted, teams)
 
     def _owners(self, services: Iterable[str]) -> dict[str, str | None]:
         """The owning group's ref of each service, read from the catalog in one call."""

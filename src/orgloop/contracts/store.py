@@ -70,6 +70,7 @@ class DeploymentRow(Base):
     active: Mapped[bool] = mapped_column(sa.Boolean)
     started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    recorded_by: Mapped[str | None] = mapped_column(sa.String(200))  # the audit log's label
 
 
 def digest_of(content: Any) -> str:

@@ -7,14 +7,12 @@ never by position, so reordering branches is not a change.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from orgloop.contracts.openapi.document import Document, ref_name
 from orgloop.contracts.openapi.model import Event, Site
 from orgloop.contracts.openapi.schema_keywords import add
-
-if TYPE_CHECKING:
-    from orgloop.contracts.openapi.schemas import SchemaDiffer
+from orgloop.contracts.openapi.schema_walk import Differ, nest
 
 _ANNOTATIONS = {"description", "title", "example", "examples", "deprecated", "externalDocs"}
 
@@ -50,7 +48,7 @@ def _label(node: Any, index: int) -> str:
 
 
 def match(
-    d: SchemaDiffer, base: list[Any], rev: list[Any]
+    d: Differ, base: list[Any], rev: list[Any]
 ) -> tuple[list[int], list[int], list[tuple[int, int]]]:
     """Indexes of removed and added branches, and the pairs matched by name or title."""
     left, right = set(range(len(base))), set(range(len(rev)))
@@ -81,7 +79,7 @@ def _title(node: Any) -> str | None:
 
 
 def diff_branches(
-    d: SchemaDiffer, site: Site, b: dict[str, Any], r: dict[str, Any], out: list[Event]
+    d: Differ, site: Site, b: dict[str, Any], r: dict[str, Any], out: list[Event]
 ) -> None:
     for keyword, name in (("allOf", "all-of"), ("oneOf", "one-of"), ("anyOf", "any-of")):
         base, rev = b.get(keyword) or [], r.get(keyword) or []
@@ -96,8 +94,6 @@ def diff_branches(
             add(out, site, f"{name}-{suffix}", _label(rev[j], j))
         if keyword == "allOf":
             continue  # allOf content is compared through the merged view
-        from orgloop.contracts.openapi.schemas import nest
-
         for i, j in pairs:
             events = d.diff(site, base[i], rev[j])
             nest(out, events, f"{keyword}[{_label(rev[j], j)}]", f"/{keyword}/{j}")
@@ -109,7 +105,7 @@ def _annotation(doc: Document, node: Any) -> bool:
 
 
 def wrapped_in_one_of(
-    d: SchemaDiffer, site: Site, b: dict[str, Any], r: dict[str, Any], out: list[Event]
+    d: Differ, site: Site, b: dict[str, Any], r: dict[str, Any], out: list[Event]
 ) -> bool:
     """A body schema that became ``oneOf: [old schema, ...]``: one finding instead of many."""
     if site.kind != "body" or "oneOf" in b or not isinstance(r.get("oneOf"), list):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from orgloop.contracts.openapi import info, security
 from orgloop.contracts.openapi.bodies import diff_request_body
@@ -12,10 +12,8 @@ from orgloop.contracts.openapi.document import Document
 from orgloop.contracts.openapi.model import Change, Settings
 from orgloop.contracts.openapi.parameters import diff_parameters
 from orgloop.contracts.openapi.paths import diff_paths
+from orgloop.contracts.openapi.policy import Policy
 from orgloop.contracts.openapi.responses import diff_responses
-
-if TYPE_CHECKING:
-    from orgloop.contracts.policy import Policy
 
 
 def diff(

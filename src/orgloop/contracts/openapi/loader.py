@@ -28,11 +28,11 @@ MAX_FILES = 256
 _REF_MEMBER = re.compile(r'"\$ref"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
-class _Loader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
+class SafeYamlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
     """Safe YAML without timestamp conversion: dates such as ``x-sunset`` stay strings."""
 
 
-_Loader.yaml_implicit_resolvers = {
+SafeYamlLoader.yaml_implicit_resolvers = {
     key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
@@ -127,7 +127,7 @@ def _parse(text: str, path: str) -> tuple[Any, set[str] | None]:
             if path.endswith(".json"):
                 raise spec_error(path, "", f"invalid JSON at line {err.lineno}: {err.msg}") from err
     try:
-        return yaml.load(text, Loader=_Loader), None
+        return yaml.load(text, Loader=SafeYamlLoader), None
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

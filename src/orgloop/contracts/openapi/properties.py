@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from orgloop.contracts.openapi.document import escape
 from orgloop.contracts.openapi.lifecycle import (
@@ -13,9 +13,7 @@ from orgloop.contracts.openapi.lifecycle import (
 )
 from orgloop.contracts.openapi.model import Event, Site
 from orgloop.contracts.openapi.rules import RULES
-
-if TYPE_CHECKING:
-    from orgloop.contracts.openapi.schemas import SchemaDiffer
+from orgloop.contracts.openapi.schema_walk import Differ, nest
 
 _DEPRECATION = {
     "deprecated": "deprecated",
@@ -37,13 +35,11 @@ def _required(schema: dict[str, Any]) -> set[str]:
 
 
 def diff_properties(
-    d: SchemaDiffer, site: Site, b: dict[str, Any], r: dict[str, Any], out: list[Event]
+    d: Differ, site: Site, b: dict[str, Any], r: dict[str, Any], out: list[Event]
 ) -> None:
     bp, rp = _props(b), _props(r)
     if (not bp and not rp) or site.kind == "header":
         return
-    from orgloop.contracts.openapi.schemas import nest
-
     if site.kind in ("parameter", "parameter-property"):
         # an object parameter: only changes inside properties it keeps have rule ids
         for name in sorted(bp.keys() & rp.keys()):
@@ -132,7 +128,7 @@ class _Emitter:
                 self._add(f"{self.direction}-{kind}-property-became-{state}", name)
 
     def lifecycle(
-        self, name: str, bn: dict[str, Any], rn: dict[str, Any], d: SchemaDiffer, site: Site
+        self, name: str, bn: dict[str, Any], rn: dict[str, Any], d: Differ, site: Site
     ) -> None:
         prefix = f"{self.direction}-property"
         before, after = bn.get("deprecated") is True, rn.get("deprecated") is True

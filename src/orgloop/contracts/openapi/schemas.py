@@ -14,6 +14,7 @@ from orgloop.contracts.openapi.document import Document, escape
 from orgloop.contracts.openapi.model import Event, Settings, Site
 from orgloop.contracts.openapi.properties import diff_properties
 from orgloop.contracts.openapi.schema_keywords import KEYWORD_CHECKS
+from orgloop.contracts.openapi.schema_walk import nest
 
 _SUBSCHEMAS = (
     "additionalProperties",
@@ -89,11 +90,3 @@ class SchemaDiffer:
 
     def _child(self, site: Site, name: str, base: Any, rev: Any, out: list[Event]) -> None:
         nest(out, self.diff(site, base, rev), name, f"/{escape(name)}")
-
-
-def nest(out: list[Event], events: list[Event], name: str, pointer: str) -> None:
-    """Add a child's events below ``name`` (property path) and ``pointer`` (JSON pointer)."""
-    for rule_id, sub_pointer, subject, detail in events:
-        out.append(
-            (rule_id, pointer + sub_pointer, f"{name}/{subject}" if subject else name, detail)
-        )

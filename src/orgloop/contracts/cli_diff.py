@@ -1,4 +1,5 @@
-"""``orgloop contracts diff``: compare two OpenAPI files offline and render the findings.
+"""``orgloop contracts diff``: compare two OpenAPI files offline and render the findings (as
+text, JSON or Markdown; ``contracts publish`` renders the server's findings with it too).
 
 Exit codes: 0 no finding at or above ``--fail-on``, 1 there is one, 2 unreadable or invalid
 input (document or policy).
@@ -12,7 +13,7 @@ from typing import Literal
 from orgloop.contracts.openapi.diff import diff
 from orgloop.contracts.openapi.loader import load_document
 from orgloop.contracts.openapi.model import LEVEL_RANK, LEVELS, Change
-from orgloop.contracts.policy import Policy, load_policy
+from orgloop.contracts.openapi.policy import Policy, load_policy
 from orgloop.kernel.errors import OrgloopError
 
 Format = Literal["text", "json", "markdown"]

@@ -44,6 +44,7 @@ def change(
             store.add(session, store.DeploymentRow(
                 service=service, environment=body.environment, version=body.version,
                 kind=kind, active=True, started_at=now, ended_at=None,
+                recorded_by=actor.label,
             ))  # fmt: skip
         action = {"deployment": "deploy", "release": "release"}.get(kind or "", "end")
         audit.record(

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from orgloop.contracts.compat import Contract, contract_problems, used_operations
+from orgloop.contracts.candeploy.compat import Contract, contract_problems, used_operations
 from orgloop.contracts.semver import is_major_bump, parse_semver
 
 METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")

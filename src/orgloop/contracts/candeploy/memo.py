@@ -23,8 +23,6 @@ class Memo:
         self._limit = limit
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
 
     def __len__(self) -> int:
         return len(self._items)
@@ -33,10 +31,8 @@ class Memo:
         with self._lock:
             found = self._items.get(key, _MISSING)
             if found is _MISSING:
-                self.misses += 1
                 return default
             self._items.move_to_end(key)
-            self.hits += 1
             return cast(T, found)
 
     def put(self, key: Hashable, value: Any) -> None:

@@ -13,15 +13,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from orgloop.contracts.memo import Memo
+from orgloop.contracts.candeploy.memo import Memo
 from orgloop.contracts.openapi.diff import diff
 from orgloop.contracts.openapi.document import Document
 from orgloop.contracts.openapi.loader import parse_document
 from orgloop.contracts.openapi.model import Change
+from orgloop.contracts.openapi.policy import Policy
 from orgloop.contracts.pact.light import check_light, parse_light
 from orgloop.contracts.pact.model import parse_pact
 from orgloop.contracts.pact.verify import verify_pact
-from orgloop.contracts.policy import Policy
 
 ReasonKind = Literal[
     "unknown_version",
@@ -68,7 +68,7 @@ class Contract:
 
 @dataclass(frozen=True, slots=True)
 class Reason:
-    kind: str
+    kind: ReasonKind
     service: str
     version: str | None
     team: str | None
@@ -270,5 +270,5 @@ def _shape(operation: str) -> str:
     return f"{method.upper()} {'/'.join(parts) or '/'}"
 
 
-def _reason(kind: str, other: Running, detail: str) -> Reason:
+def _reason(kind: ReasonKind, other: Running, detail: str) -> Reason:
     return Reason(kind, other.service, other.version, other.team, detail)

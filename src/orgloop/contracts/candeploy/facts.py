@@ -13,8 +13,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from orgloop.contracts import compat, store
-from orgloop.contracts.memo import Memo
+from orgloop.contracts import store
+from orgloop.contracts.candeploy import compat
+from orgloop.contracts.candeploy.memo import Memo
 
 
 def gather(
@@ -32,7 +33,10 @@ def gather(
     conn = session.connection()
     own = store.contracts_of(conn, service, version)
     candidate = store.digest_of_version(conn, service, version)
-    if candidate is None and not own:
+    verified = store.verdicts_touching(conn, service, version)
+    # A provider version known only from its verification results (a Pact team that publishes
+    # no OpenAPI document) is judged on those results.
+    if candidate is None and not own and not verified:
         return compat.Facts(service, version, None, False, (), (), ())
     theirs = store.contracts_running_on(conn, service, environment)
     current = store.running_of(conn, environment, {c.provider for c in own} | {service})
@@ -51,7 +55,7 @@ def gather(
         own_contracts=tuple(_contract(c, contents) for c in own),
         consumer_contracts=tuple(_contract(c, contents) for c in theirs),
         documents={k: v for k, v in by_pair.items() if k != (service, version)},
-        verified=store.verdicts_touching(conn, service, version), ignore=ignore,
+        verified=verified, ignore=ignore,
         document_digest=candidate or "", digests=digests, memo=results, today=today,
     )  # fmt: skip
 
