@@ -1,13 +1,17 @@
 """Flag evaluation through the SDK, against the GrowthBook Python SDK, on the same flags and users.
 
-Three flags: a plain boolean, a force rule targeted by three conditions, and a 50/50 experiment
-(hash v2). orgloop runs through its public SDK path: ``orgloop.sdk.Client.from_file`` then
+A plain boolean; one force rule per operator family, each targeted by a condition of that family
+(``CONDITIONS``: equality/in, numeric comparison, regex, version comparison, exists/type,
+elemMatch/size/all, $and/$or/$not, saved groups) plus the three-condition rule of earlier runs;
+a 50/50 experiment (hash v2), also on a second population whose every id is non-ASCII (CJK,
+Greek, accents, an emoji). orgloop runs through its public SDK path: ``orgloop.sdk.Client.from_file`` then
 ``is_on`` / ``get_value`` per user, exposure recording on (each assigned unit is recorded once,
 kept in the client's buffer). GrowthBook runs the way its users evaluate per user, with an
 ``on_experiment_viewed`` callback that keeps what it is given: one ``GrowthBook(attributes=...,
 features=...)`` per user (as its docs show) and one shared instance with ``set_attributes``; the
 faster of the two is the comparison. Every user's value (and, for the experiment, variation) must
-be identical in both SDKs; 2% of the ids are non-ASCII, hashed over UTF-16 code units.
+be identical in both SDKs (the run exits 1 otherwise); 2% of the main population's ids are
+non-ASCII, hashed over UTF-16 code units.
 
 Figures are CPU microseconds per evaluation (``time.process_time``, so time other processes take
 from this one is not counted; wall-clock figures are in the JSON too), the best of ``--repeat``
@@ -32,6 +36,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from bench import harness
 from orgloop.sdk import Client
 
 RESULTS = Path(__file__).resolve().parent / "results" / "flags_sdk.json"
@@ -39,60 +44,87 @@ TARGET = 10.0
 """The speed-up over GrowthBook's best per-user evaluation that orgloop aims for."""
 
 CONDITION = {"country": {"$in": ["US", "CA", "GB"]}, "plan": "pro", "age": {"$gte": 18}}
+CONDITIONS: dict[str, dict[str, Any]] = {
+    "targeted": CONDITION,
+    "equality/in": {"country": {"$in": ["US", "CA", "GB"]}, "plan": {"$eq": "pro"}},
+    "numeric": {"age": {"$gte": 18, "$lt": 50}},
+    "regex": {"email": {"$regex": "@example\\.(com|org)$"}},
+    "version": {"version": {"$vgte": "2.3.0", "$vlt": "3.0.0"}},
+    "exists/type": {"email": {"$exists": True}, "age": {"$type": "number"}},
+    "array": {"tags": {"$elemMatch": {"$eq": "beta"}, "$size": {"$gte": 2}, "$all": ["beta"]}},
+    "logic": {
+        "$or": [
+            {"country": "FR"},
+            {"$and": [{"plan": "pro"}, {"$not": {"age": {"$lt": 30}}}]},
+        ]
+    },
+    "saved group": {"id": {"$inGroup": "testers"}},
+}
+"""One targeted boolean flag per operator family (each a force rule with this condition)."""
+EXPERIMENT = {"key": "checkout-v2", "variations": ["control", "treatment"], "weights": [0.5, 0.5]}
+TESTERS = [f"user-{i}" for i in range(0, 20_000, 7)]
+FLAGS = ("plain", *CONDITIONS, "experiment", "experiment, non-ASCII ids")
+"""Rows in order; the last one runs the experiment on a population whose every id is non-ASCII."""
 ORGLOOP: dict[str, Any] = {
     "environment": "bench",
+    "saved_groups": {"testers": TESTERS},
     "flags": {
         "plain": {"type": "boolean", "default_value": True},
-        "targeted": {
-            "type": "boolean",
-            "default_value": False,
-            "rules": [{"kind": "force", "value": True, "condition": CONDITION}],
+        **{
+            name: {
+                "type": "boolean",
+                "default_value": False,
+                "rules": [{"kind": "force", "value": True, "condition": condition}],
+            }
+            for name, condition in CONDITIONS.items()
         },
         "experiment": {
             "type": "string",
             "default_value": "control",
-            "rules": [
-                {
-                    "kind": "experiment",
-                    "key": "checkout-v2",
-                    "variations": ["control", "treatment"],
-                    "weights": [0.5, 0.5],
-                    "hash_version": 2,
-                }
-            ],
+            "rules": [{"kind": "experiment", **EXPERIMENT, "hash_version": 2}],
         },
     },
 }
 GROWTHBOOK: dict[str, Any] = {
     "plain": {"defaultValue": True},
-    "targeted": {"defaultValue": False, "rules": [{"force": True, "condition": CONDITION}]},
+    **{
+        name: {"defaultValue": False, "rules": [{"force": True, "condition": condition}]}
+        for name, condition in CONDITIONS.items()
+    },
     "experiment": {
         "defaultValue": "control",
-        "rules": [
-            {
-                "key": "checkout-v2",
-                "variations": ["control", "treatment"],
-                "weights": [0.5, 0.5],
-                "hashVersion": 2,
-            }
-        ],
+        "rules": [{**EXPERIMENT, "hashVersion": 2}],
     },
 }
-FLAGS = ("plain", "targeted", "experiment")
+GROWTHBOOK_GROUPS = {"testers": TESTERS}
 
 Timed = tuple[float, float, list[Any]]
 """CPU us per evaluation, wall us per evaluation, the values in user order."""
 
 
-def users(n: int) -> list[dict[str, Any]]:
-    """``n`` deterministic users; every 50th id is non-ASCII (accents, CJK, an emoji)."""
+def users(n: int, script: bool = False) -> list[dict[str, Any]]:
+    """``n`` deterministic users; every 50th id is non-ASCII (accents, CJK, an emoji), every id
+    when ``script``. Versions come from a few releases, as a fleet's apps report them."""
     countries = ("US", "CA", "GB", "FR", "DE")
+    versions = ("1.9.3", "2.2.10", "2.3.0", "2.3.0-rc.1", "2.4.1", "v2.10.0", "3.0.0", "3.1.0-beta")
+    tags: tuple[list[str], ...] = (
+        ["beta", "ios"],
+        ["android"],
+        ["beta"],
+        [],
+        ["web", "beta", "eu"],
+    )
     return [
         {
-            "id": f"usér-{i}-東京-😀" if i % 50 == 0 else f"user-{i}",
+            "id": (f"usér-{i}-東京-😀" if i % 2 == 0 else f"ユーザー-{i}-Ωμέγα")
+            if script
+            else (f"usér-{i}-東京-😀" if i % 50 == 0 else f"user-{i}"),
             "country": countries[i % 5],
             "plan": "pro" if i % 3 else "free",
             "age": 15 + i % 40,
+            "version": versions[i % len(versions)],
+            "tags": tags[i % len(tags)],
+            **({"email": f"u{i}@example.{('com', 'org', 'net')[i % 3]}"} if i % 4 else {}),
         }
         for i in range(n)
     ]
@@ -135,12 +167,13 @@ def growthbook_round(flag: str, people: list[dict[str, Any]], shared: bool) -> T
     from growthbook import GrowthBook
 
     viewed: list[Any] = []
+    groups = GROWTHBOOK_GROUPS
 
-    def on_viewed(experiment: Any, result: Any, user_context: Any = None) -> None:
+    def on_viewed(experiment: Any, result: Any, **_: Any) -> None:  # also given user_context=
         viewed.append((experiment.key, result.variationId))
 
     if shared:
-        gb = GrowthBook(features=GROWTHBOOK, on_experiment_viewed=on_viewed)
+        gb = GrowthBook(features=GROWTHBOOK, saved_groups=groups, on_experiment_viewed=on_viewed)
         set_attributes = gb.set_attributes
         if flag == "experiment":
             value: Callable[[str, Any], Any] = gb.get_feature_value
@@ -154,14 +187,20 @@ def growthbook_round(flag: str, people: list[dict[str, Any]], shared: bool) -> T
         if flag == "experiment":
             return [
                 GrowthBook(
-                    attributes=u, features=GROWTHBOOK, on_experiment_viewed=on_viewed
+                    attributes=u,
+                    features=GROWTHBOOK,
+                    saved_groups=groups,
+                    on_experiment_viewed=on_viewed,
                 ).get_feature_value(flag, None)
                 for u in people
             ]
         return [
-            GrowthBook(attributes=u, features=GROWTHBOOK, on_experiment_viewed=on_viewed).is_on(
-                flag
-            )
+            GrowthBook(
+                attributes=u,
+                features=GROWTHBOOK,
+                saved_groups=groups,
+                on_experiment_viewed=on_viewed,
+            ).is_on(flag)
             for u in people
         ]
 
@@ -175,7 +214,7 @@ def variations(path: Path, people: list[dict[str, Any]]) -> tuple[list[Any], lis
     client = Client.from_file(path)
     ours = [client.evaluate("experiment", u).variation_id for u in people]
     client.close()
-    gb = GrowthBook(features=GROWTHBOOK)
+    gb = GrowthBook(features=GROWTHBOOK, saved_groups=GROWTHBOOK_GROUPS)
     theirs = []
     for u in people:
         gb.set_attributes(u)
@@ -184,9 +223,13 @@ def variations(path: Path, people: list[dict[str, Any]]) -> tuple[list[Any], lis
     return ours, theirs
 
 
-def measure(path: Path, people: list[dict[str, Any]], repeat: int) -> list[dict[str, Any]]:
+def measure(
+    path: Path, populations: tuple[list[dict[str, Any]], list[dict[str, Any]]], repeat: int
+) -> list[dict[str, Any]]:
     rows = []
-    for flag in FLAGS:
+    for row in FLAGS:
+        flag = "experiment" if row.startswith("experiment") else row
+        people = populations[1] if "non-ASCII" in row else populations[0]
         ours = [orgloop_round(path, flag, people) for _ in range(repeat)]
         per_user = [growthbook_round(flag, people, shared=False) for _ in range(repeat)]
         shared = [growthbook_round(flag, people, shared=True) for _ in range(repeat)]
@@ -196,7 +239,7 @@ def measure(path: Path, people: list[dict[str, Any]], repeat: int) -> list[dict[
         gb_best, gb_mode = (p, "instance per user") if p[0] <= s[0] else (s, "shared instance")
         rows.append(
             {
-                "flag": flag,
+                "flag": row,
                 "orgloop_us": round(o[0], 3),
                 "growthbook_instance_per_user_us": round(p[0], 3),
                 "growthbook_shared_instance_us": round(s[0], 3),
@@ -224,6 +267,7 @@ def machine() -> dict[str, Any]:
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "growthbook": metadata.version("growthbook"),
         "fnv_hash_fast": _version("fnv-hash-fast"),
+        "versions": harness.versions(("growthbook", "fnv-hash-fast")),
     }
 
 
@@ -242,21 +286,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args(argv)
     count, repeat = (2_000, 1) if args.quick else (args.users, args.repeat)
-    people = users(count)
+    populations = users(count), users(count, script=True)
     before = machine()
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "ruleset.json"
         path.write_text(json.dumps(ORGLOOP))
-        rows = measure(path, people, repeat)
-        ours, theirs = variations(path, people)
-    same_variations = ours == theirs
+        rows = measure(path, populations, repeat)
+        compared = [variations(path, people) for people in populations]
+    same_variations = all(ours == theirs for ours, theirs in compared)
     print(
         f"{count:,} users, best of {repeat}; CPU us per evaluation (load {before['load_average']})"
     )
-    print(f"{'flag':<12}{'orgloop':>9}{'GB/user':>10}{'GB shared':>11}{'speed-up':>10}{'same':>6}")
+    print(f"{'flag':<28}{'orgloop':>9}{'GB/user':>10}{'GB shared':>11}{'speed-up':>10}{'same':>6}")
     for r in rows:
         print(
-            f"{r['flag']:<12}{r['orgloop_us']:>9.3f}{r['growthbook_instance_per_user_us']:>10.2f}"
+            f"{r['flag']:<28}{r['orgloop_us']:>9.3f}{r['growthbook_instance_per_user_us']:>10.2f}"
             f"{r['growthbook_shared_instance_us']:>11.2f}{r['speedup']:>9.1f}x"
             f"{'yes' if r['identical'] else 'NO':>6}"
         )

@@ -18,7 +18,11 @@ def test_quick_run_writes_identical_assignments_and_ratios(tmp_path: Path) -> No
     report = json.loads(out.read_text())
     assert report["users"] == 2_000
     assert report["variations_identical"] is True
-    assert [r["flag"] for r in report["results"]] == ["plain", "targeted", "experiment"]
+    # A row per operator family, and the experiment on ids of every script.
+    assert [r["flag"] for r in report["results"]] == list(flags_sdk.FLAGS)
+    assert {"version", "regex", "array", "saved group", "experiment, non-ASCII ids"} <= set(
+        flags_sdk.FLAGS
+    )
     for row in report["results"]:
         assert row["identical"] is True
         assert row["orgloop_us"] > 0
@@ -30,3 +34,15 @@ def test_users_include_non_ascii_ids() -> None:
     ids = [u["id"] for u in flags_sdk.users(100)]
     assert len(set(ids)) == 100
     assert any(not i.isascii() for i in ids)
+
+
+def test_a_disagreement_between_the_sdks_fails_the_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = {"defaultValue": False, "rules": [{"force": True, "condition": {"version": "9"}}]}
+    monkeypatch.setitem(flags_sdk.GROWTHBOOK, "version", wrong)
+    out = tmp_path / "flags_sdk.json"
+    assert flags_sdk.main(["--quick", "--out", str(out)]) == 1
+    rows = {r["flag"]: r for r in json.loads(out.read_text())["results"]}
+    assert rows["version"]["identical"] is False
+    assert rows["numeric"]["identical"] is True

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orgloop.flags.conditions import compile_condition, condition_errors, eval_condition
-from orgloop.flags.jsvalues import REGEX_MAX_INPUT, regex_problem
+from orgloop.flags.engine.conditions import compile_condition, condition_errors, eval_condition
+from orgloop.flags.engine.jsvalues import REGEX_MAX_INPUT, regex_problem
 from orgloop.kernel.errors import InvalidInput
 
 
@@ -105,3 +105,17 @@ def test_nin_is_the_negation_of_in(values: list[int], actual: int) -> None:
     assert eval_condition(attrs, {"x": {"$nin": values}}) is not eval_condition(
         attrs, {"x": {"$in": values}}
     )
+
+
+def test_version_paddings_are_remembered_within_a_bound() -> None:
+    from orgloop.flags.engine import jsvalues
+
+    jsvalues.PADDED_VERSIONS.clear()
+    check = compile_condition({"v": {"$vgte": "2.3.0", "$vlt": "3.0.0"}})
+    # GrowthBook pads the number 3 as "3" alone: below "3.0.0".
+    versions = ("2.3.0", "v2.10.0", "3.0.0-rc.1", "2.3.0-rc.1", 3, None)
+    assert [check({"v": v}) for v in versions] == [True, True, True, False, True, False]
+    assert "v2.10.0" in jsvalues.PADDED_VERSIONS
+    for i in range(5000):
+        check({"v": f"1.{i}.0"})
+    assert len(jsvalues.PADDED_VERSIONS) <= 4096

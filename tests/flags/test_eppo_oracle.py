@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from orgloop.flags.evaluation import Evaluator
-from orgloop.flags.ruleset import ruleset_from_dict
+from orgloop.flags.engine.evaluation import Evaluator
+from orgloop.flags.engine.ruleset import ruleset_from_dict
 from tests.conformance import SUITES
 
 _DIR = SUITES / "eppo-ufc"

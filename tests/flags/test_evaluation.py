@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgloop.flags.evaluation import Evaluator
-from orgloop.flags.ruleset import ruleset_from_dict, ruleset_to_dict
-from orgloop.flags.validation import find_cycles, validate_ruleset
+from orgloop.flags.engine.evaluation import Evaluator
+from orgloop.flags.engine.ruleset import ruleset_from_dict, ruleset_to_dict
+from orgloop.flags.engine.validation import find_cycles, validate_ruleset
 from orgloop.kernel.errors import InvalidInput
 
 

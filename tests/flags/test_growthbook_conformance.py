@@ -11,17 +11,17 @@ from typing import Any
 
 import pytest
 
-from orgloop.flags.bucketing import (
+from orgloop.flags.engine.bucketing import (
     choose_variation,
     get_bucket_ranges,
     get_equal_weights,
     in_namespace,
 )
-from orgloop.flags.conditions import eval_condition
-from orgloop.flags.evaluation import Evaluator, Result
-from orgloop.flags.hashing import gb_hash
-from orgloop.flags.jsvalues import padded_version
-from orgloop.flags.ruleset import ruleset_from_dict
+from orgloop.flags.engine.conditions import eval_condition
+from orgloop.flags.engine.evaluation import Evaluator, Result
+from orgloop.flags.engine.hashing import gb_hash
+from orgloop.flags.engine.jsvalues import padded_version
+from orgloop.flags.engine.ruleset import ruleset_from_dict
 from tests.conformance import SUITES
 
 _FILE = SUITES / "growthbook" / "cases.json"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from orgloop.flags import hashing
-from orgloop.flags.hashing import fnv1a32, fnv1a32_pure, gb_hash, hash_md5_shards
+from orgloop.flags.engine import hashing
+from orgloop.flags.engine.hashing import fnv1a32, fnv1a32_pure, gb_hash, hash_md5_shards
 
 
 def _reference(text: str) -> int:
@@ -68,3 +68,20 @@ def test_murmur3_follows_unleash_normalisation() -> None:
     )
     expected = mmh3.hash("group:user-1", 0, signed=False) % 100 + 1
     assert gb_hash("group", "user-1", "murmur3") == expected / 100
+
+
+@given(st.text(), st.text(alphabet=st.characters(max_codepoint=0x7F)))
+def test_any_script_hashes_like_javascript_in_every_version(value: str, seed: str) -> None:
+    # Latin-1 text goes through C whole, other text through C up to its first wide unit.
+    assert fnv1a32(value) == _reference(value)
+    v2 = hashing.seeded(2, seed)
+    v1 = hashing.seeded(1, seed)
+    assert v2 is not None
+    assert v1 is not None
+    assert v2(value) == (_reference(str(_reference(seed + value))) % 10000) / 10000
+    assert v1(value) == (_reference(value + seed) % 1000) / 1000
+
+
+@pytest.mark.parametrize("text", ["ÿé-latin", "ab東京", "東京ab", "a😀", "\udc00x", "x" * 40 + "é"])
+def test_prefix_split_agrees_with_the_reference(text: str) -> None:
+    assert fnv1a32(text) == _reference(text)

@@ -68,7 +68,8 @@ def test_importing_the_sdk_loads_no_server_code() -> None:
     code = (
         "import orgloop.sdk, sys; "
         "bad = [m for m in sys.modules if m.split('.')[0] in "
-        "('sqlalchemy', 'fastapi', 'pydantic', 'starlette', 'alembic', 'uvicorn') "
+        "('sqlalchemy', 'fastapi', 'pydantic', 'starlette', 'alembic', 'uvicorn', "
+        "'opentelemetry', 'google') "
         "or m == 'orgloop.app' or m.endswith(('.service', '.store', '.api', '.db', '.http'))]; "
         "print(bad); sys.exit(1 if bad else 0)"
     )
@@ -233,4 +234,31 @@ def test_evaluation_is_safe_from_many_threads() -> None:
     assert len(values) == 2000
     assert set(values) == {"control", "one-page"}
     assert len(client._seen) == 500
+    client.close()
+
+
+def test_exposures_wait_as_tuples_and_are_sent_as_events_with_timestamps() -> None:
+    buffer = EventBuffer(capacity=2)
+    waiting = [buffer.add_exposure((f"u{i}", "exp", "a", 1_700_000_000.25)) for i in range(3)]
+    assert waiting == [1, 2, 0]
+    assert buffer.dropped == 1  # the newest is dropped and counted
+    assert buffer.take(10) == [
+        {
+            "type": "exposure",
+            "unit": f"u{i}",
+            "experiment": "exp",
+            "variant": "a",
+            "timestamp": "2023-11-14T22:13:20.250+00:00",
+        }
+        for i in range(2)
+    ]
+
+
+def test_a_client_with_a_full_buffer_counts_dropped_exposures() -> None:
+    client = Client(ruleset=RULESET, buffer_size=3)
+    for i in range(5):
+        client.get_value("checkout", "x", {"id": f"u{i}"})
+        client.get_value("checkout", "x", {"id": f"u{i}"})  # seen: not recorded again
+    assert len(client._buffer) == 3
+    assert client._buffer.dropped == 2
     client.close()

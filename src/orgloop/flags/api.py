@@ -1,8 +1,11 @@
-"""The flags REST resources and the SDK endpoints (thin: parse, call the service, return)."""
+"""The flags REST resources and the SDK endpoints (thin: parse, call the service, return).
+
+The SDK stream waits on a ``Broadcaster`` that the composition root subscribes to ``FlagsChanged``
+(bus subscriptions are wired in ``orgloop.app`` only).
+"""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Response
@@ -22,6 +25,7 @@ from orgloop.flags.models import (
     SavedGroupPage,
     SavedGroupUpdate,
 )
+from orgloop.flags.ruleset_schema import EXAMPLE, SdkRuleset
 from orgloop.flags.saved_groups import SavedGroupService
 from orgloop.flags.service import FlagService
 from orgloop.flags.stream import HEARTBEAT_SECONDS, Broadcaster, ruleset_events
@@ -29,16 +33,23 @@ from orgloop.kernel.auth import Principal
 from orgloop.kernel.errors import Forbidden, InvalidInput
 from orgloop.kernel.http import Caller
 from orgloop.kernel.models import AuditEntry, Page
+from orgloop.kernel.responses import strict_json
 
 Env = Annotated[str, Query(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")]
 
 
-def build_router(*, flags: FlagService, heartbeat_seconds: float = HEARTBEAT_SECONDS) -> APIRouter:
+def build_router(
+    *,
+    flags: FlagService,
+    broadcaster: Broadcaster,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+) -> APIRouter:
+    """The flags routes; ``broadcaster`` must be subscribed to ``FlagsChanged`` on the bus."""
     router = APIRouter(prefix="/api/v1", tags=["flags"])
     _flag_routes(router, flags)
     _environment_routes(router, flags)
     _saved_group_routes(router, flags.groups)
-    _sdk_routes(router, flags, heartbeat_seconds)
+    _sdk_routes(router, flags, broadcaster, heartbeat_seconds)
     return router
 
 
@@ -133,11 +144,20 @@ def _saved_group_routes(router: APIRouter, groups: SavedGroupService) -> None:
         groups.delete_group(key, actor=caller)
 
 
-def _sdk_routes(router: APIRouter, flags: FlagService, heartbeat: float) -> None:
-    broadcaster = Broadcaster()
-    flags.on_change(broadcaster.on_flags_changed)
-
-    @router.get("/sdk/ruleset", tags=["sdk"])
+def _sdk_routes(
+    router: APIRouter, flags: FlagService, broadcaster: Broadcaster, heartbeat: float
+) -> None:
+    @router.get(
+        "/sdk/ruleset",
+        tags=["sdk"],
+        responses={
+            200: {
+                "model": SdkRuleset,
+                "content": {"application/json": {"example": EXAMPLE}},
+            },
+            304: {"description": "Not modified: the ETag given in If-None-Match is current."},
+        },
+    )
     def ruleset(
         caller: Caller,
         environment: Env | None = None,
@@ -148,7 +168,7 @@ def _sdk_routes(router: APIRouter, flags: FlagService, heartbeat: float) -> None
         headers = {"ETag": etag, "Cache-Control": "no-cache"}
         if if_none_match is not None and _matches(if_none_match, etag):
             return Response(status_code=304, headers=headers)
-        body = json.dumps(payload, separators=(",", ":"))
+        body = strict_json(payload, separators=(",", ":"))  # RFC 8259 for every SDK's parser
         return Response(body, media_type="application/json", headers=headers)
 
     @router.get("/sdk/stream", tags=["sdk"])

@@ -9,13 +9,13 @@ from typing import Annotated, Any
 import typer
 import yaml
 
-from orgloop.flags import groups_cli
+from orgloop.flags import cli_groups
 from orgloop.flags.client import FlagsClient
 from orgloop.kernel.console import client, exits, out, print_json, render
 from orgloop.kernel.errors import InvalidInput
 
 app = typer.Typer(help="Feature flags: targeting, rollouts, kill switches.", no_args_is_help=True)
-app.add_typer(groups_cli.app, name="groups")
+app.add_typer(cli_groups.app, name="groups")
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 Env = Annotated[str, typer.Option("--env", "-e", help="Environment, e.g. production.")]

@@ -8,12 +8,13 @@ streaming SDKs fetch the new ruleset.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from orgloop.catalog.service import CatalogService
 from orgloop.flags import store
-from orgloop.flags.evaluation import Evaluator
+from orgloop.flags.engine.evaluation import Evaluator
+from orgloop.flags.engine.ruleset import flag_from_dict, ruleset_from_dict
+from orgloop.flags.engine.validation import flag_errors
 from orgloop.flags.events import FlagsChanged
 from orgloop.flags.groups import environment_groups, unknown_group_errors
 from orgloop.flags.models import (
@@ -25,9 +26,7 @@ from orgloop.flags.models import (
     FlagUpdate,
 )
 from orgloop.flags.payload import build_payload, engine_flag, etag_of
-from orgloop.flags.ruleset import flag_from_dict, ruleset_from_dict
 from orgloop.flags.saved_groups import SavedGroupService
-from orgloop.flags.validation import flag_errors
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.bus import EventBus
@@ -47,10 +46,6 @@ class FlagService:
         self._bus = bus
         self._catalog = catalog
         self.groups = SavedGroupService(db=db, audit=audit, clock=clock, bus=bus, team=self._team)
-
-    def on_change(self, handler: Callable[[FlagsChanged], None]) -> None:
-        """Call ``handler`` after every committed change (from the committing thread)."""
-        self._bus.subscribe(FlagsChanged, handler)
 
     # -- reading -----------------------------------------------------------------------------
 

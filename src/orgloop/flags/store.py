@@ -137,10 +137,6 @@ def all_groups(
     return session.scalars(query).all()
 
 
-def group_keys(session: Session) -> set[str]:
-    return set(session.scalars(sa.select(_SavedGroupRow.key)))
-
-
 def lock_groups(session: Session, keys: Collection[str]) -> set[str]:
     """Which of ``keys`` exist, each held with a share lock until the transaction ends.
 

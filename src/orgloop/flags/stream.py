@@ -68,11 +68,6 @@ class Broadcaster:
             with self._lock:
                 self._subscriptions.discard(sub)
 
-    @property
-    def open_streams(self) -> int:
-        with self._lock:
-            return len(self._subscriptions)
-
 
 def ruleset_event(etag: str) -> str:
     return f"event: ruleset\ndata: {json.dumps({'etag': etag})}\n\n"

@@ -3,22 +3,32 @@
 When full, the newest event is dropped and counted (``dropped``): the events already waiting are
 older and closer to being sent, and a host application must never block or grow without bound
 because the event endpoint is slow or down.
+
+Exposures are the events an evaluation records, so they have their own path: a plain tuple
+``(unit, experiment, variant, epoch seconds)`` appended without taking the lock (a deque append
+is atomic in CPython), turned into the wire dict with its RFC 3339 timestamp only when taken for
+sending. Two threads racing past the capacity check may each add one: the bound holds to within
+the number of recording threads.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
+from datetime import UTC, datetime
 from typing import Any
 
 Event = dict[str, Any]
+Exposure = tuple[str, str, str, float]
+"""``(unit, experiment, variant, time.time())``: an exposure as it waits in the buffer."""
 
 
 class EventBuffer:
     def __init__(self, capacity: int = 10_000) -> None:
         self.capacity = capacity
         self.dropped = 0
-        self._items: deque[Event] = deque()
+        self._items: deque[Event | Exposure] = deque()
         self._lock = threading.Lock()
 
     def add(self, event: Event) -> int:
@@ -32,20 +42,53 @@ class EventBuffer:
             items.append(event)
             return len(items)
 
+    def add_exposure(self, exposure: Exposure) -> int:
+        """``add`` for an exposure tuple, without the lock (the hot path of evaluation)."""
+        items = self._items
+        if len(items) >= self.capacity:
+            self.dropped += 1
+            return 0
+        items.append(exposure)
+        return len(items)
+
     def take(self, limit: int) -> list[Event]:
         """Up to ``limit`` of the oldest events, removed from the buffer."""
         with self._lock:
             count = min(limit, len(self._items))
-            return [self._items.popleft() for _ in range(count)]
+            taken = [self._items.popleft() for _ in range(count)]
+        return [item if item.__class__ is dict else _exposure(item) for item in taken]  # type: ignore[arg-type]
 
-    def put_back(self, events: list[Event]) -> None:
-        """Return a batch that could not be sent to the front; what no longer fits is dropped."""
+    def snapshot(self) -> list[Event]:
+        """Copies of the waiting events as they will be sent, oldest first; nothing is removed."""
         with self._lock:
-            room = max(self.capacity - len(self._items), 0)
-            kept = events[:room]
-            self.dropped += len(events) - len(kept)
-            self._items.extendleft(reversed(kept))
+            items = list(self._items)
+        return [dict(item) if item.__class__ is dict else _exposure(item) for item in items]  # type: ignore[arg-type]
 
     def __len__(self) -> int:
-        with self._lock:
-            return len(self._items)
+        return len(self._items)
+
+
+def _exposure(item: Exposure) -> Event:
+    unit, experiment, variant, at = item
+    return {
+        "type": "exposure",
+        "unit": unit,
+        "experiment": experiment,
+        "variant": variant,
+        "timestamp": timestamp(at),
+    }
+
+
+_stamp: tuple[int, str] = (-1, "")
+
+
+def timestamp(at: float | None = None) -> str:
+    """``at`` (default now) in UTC, RFC 3339 with milliseconds; formatted once per millisecond
+    (events come in bursts)."""
+    global _stamp
+    ms = time.time_ns() // 1_000_000 if at is None else int(at * 1000)
+    last = _stamp  # one read: another thread may replace it meanwhile
+    if last[0] != ms:
+        moment = datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000)
+        last = _stamp = (ms, moment.isoformat(timespec="milliseconds"))
+    return last[1]

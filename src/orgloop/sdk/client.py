@@ -19,17 +19,18 @@ import time
 import uuid
 import weakref
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import httpx
 
-from orgloop.flags.evaluation import Evaluator, Result
-from orgloop.flags.ruleset import Flag, Ruleset, ruleset_from_dict
-from orgloop.sdk.buffer import EventBuffer
-from orgloop.sdk.transport import Http, SdkError, parse_sse, send_with_retry
+from orgloop.flags.engine import Evaluator, Flag, Result, Ruleset, ruleset_from_dict
+from orgloop.sdk.buffer import EventBuffer, timestamp
+from orgloop.sdk.errors import SdkError
+from orgloop.sdk.transport import Http, parse_sse, send_with_retry
+from orgloop.sdk.variants import ACTIVE as TRACING
+from orgloop.sdk.variants import SEEN
 
 log = logging.getLogger("orgloop.sdk")
 
@@ -37,6 +38,7 @@ _CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
 _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 _UNKNOWN = Evaluator(Ruleset()).evaluate("", {})
 _MAX_EXPOSURE_KEYS = 100_000
+_now = time.time
 
 
 class Client:
@@ -61,7 +63,14 @@ class Client:
         retry_delay: float = 0.5,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
+        init_timeout: float = 2.0,
     ) -> None:
+        """Connect to ``url`` with ``sdk_key`` (or start ``ruleset``-only, offline).
+
+        With a server, the constructor waits up to ``init_timeout`` seconds for the first ruleset
+        (0: do not wait), so flags evaluate right after it returns; if none arrives in time, the
+        client serves defaults until one does (see ``ready`` and ``wait_until_ready``).
+        """
         self.environment = environment
         self._url, self._sdk_key, self._transport, self._timeout = url, sdk_key, transport, timeout
         self._stream, self._poll_interval = stream, poll_interval
@@ -76,6 +85,9 @@ class Client:
         self._reset_state()
         _CLIENTS.add(self)
         self._start()
+        waits = init_timeout > 0 and self._http is not None and not self.ready.is_set()
+        if waits and not self.ready.wait(init_timeout):
+            log.warning("orgloop: no ruleset after %.1f s; serving defaults", init_timeout)
 
     @classmethod
     def from_file(cls, path: str | Path, **options: Any) -> Client:
@@ -96,6 +108,10 @@ class Client:
         result = _UNKNOWN if run is None else run(attributes or _NO_ATTRIBUTES)
         if result.in_experiment:
             self._expose(result)
+        if TRACING[0]:  # orgloop.sdk.instrument is in use: record for the request's span
+            seen = SEEN.get()
+            if seen is not None:
+                seen.append((key, result))
         return result
 
     def get_value(
@@ -108,6 +124,10 @@ class Client:
         result = _UNKNOWN if run is None else run(attributes or _NO_ATTRIBUTES)
         if result.in_experiment:
             self._expose(result)
+        if TRACING[0]:  # orgloop.sdk.instrument is in use: record for the request's span
+            seen = SEEN.get()
+            if seen is not None:
+                seen.append((key, result))
         value = result.value
         return default if value is None else value
 
@@ -118,6 +138,10 @@ class Client:
         result = _UNKNOWN if run is None else run(attributes or _NO_ATTRIBUTES)
         if result.in_experiment:
             self._expose(result)
+        if TRACING[0]:  # orgloop.sdk.instrument is in use: record for the request's span
+            seen = SEEN.get()
+            if seen is not None:
+                seen.append((key, result))
         return result.on
 
     def flag(self, key: str) -> Flag | None:
@@ -146,6 +170,17 @@ class Client:
         if properties:
             item["properties"] = dict(properties)
         self._enqueue(item)
+
+    def exposures(self) -> list[dict[str, Any]]:
+        """The exposures recorded and not yet sent, oldest first (``unit``, ``experiment``,
+        ``variant``, ``timestamp``): for an offline client, every exposure since the last
+        ``take_events``. Each unit is recorded once per experiment and variant."""
+        return [e for e in self._buffer.snapshot() if e["type"] == "exposure"]
+
+    def take_events(self) -> list[dict[str, Any]]:
+        """Remove and return every queued event (exposures and ``track`` events), oldest first:
+        how an offline client hands what it recorded to the host's own pipeline."""
+        return self._buffer.take(len(self._buffer))
 
     @property
     def dropped(self) -> int:
@@ -276,11 +311,13 @@ class Client:
     # -- sending ----------------------------------------------------------------------------
 
     def _expose(self, result: Result) -> None:
-        # Runs on every assigned evaluation: a set lookup for the units already exposed.
+        # Runs on every assigned evaluation: a set lookup for the units already exposed; a
+        # first exposure is one tuple appended to the buffer (no dict, no formatted time).
         unit = result.hash_value
         if unit.__class__ is not str:
             unit = str(unit)
-        seen = (result.experiment_key, unit, result.variation_id)
+        key = result.experiment_key
+        seen = (key, unit, result.variation_id)
         exposed = self._seen
         before = len(exposed)
         exposed.add(seen)  # one hash of the key; a race at worst sends a harmless duplicate
@@ -289,18 +326,14 @@ class Client:
         if before >= _MAX_EXPOSURE_KEYS:
             exposed.clear()  # bounded memory; a repeated exposure is harmless downstream
             exposed.add(seen)
+        experiment = key if key.__class__ is str else str(key)
         variant = result.variation_key or str(result.variation_id)
-        key = result.experiment_key
-        item = {
-            "type": "exposure",
-            "unit": unit,
-            "experiment": key if key.__class__ is str else str(key),
-            "variant": variant,
-        }
-        self._enqueue(item)
+        # Wake the sender once per batch (and on each drop when full), not on every exposure.
+        if not self._buffer.add_exposure((unit, experiment, variant, _now())) % self._batch_size:
+            self._wake.set()
 
     def _enqueue(self, item: dict[str, Any]) -> None:
-        item["timestamp"] = _timestamp()  # the id is given when the event is first sent
+        item["timestamp"] = timestamp()  # the id is given when the event is first sent
         if not self._started:
             self._start()
         # Wake the sender once per batch, not on every event while it is already due.
@@ -338,20 +371,6 @@ class Client:
                 if not batch:
                     break
                 self._send(batch)
-
-
-_stamp: tuple[int, str] = (-1, "")
-
-
-def _timestamp() -> str:
-    """``now_iso()``, formatted once per millisecond: events come in bursts."""
-    global _stamp
-    ms = time.time_ns() // 1_000_000
-    last = _stamp  # one read: another thread may replace it meanwhile
-    if last[0] != ms:
-        moment = datetime.fromtimestamp(ms // 1000, UTC).replace(microsecond=ms % 1000 * 1000)
-        last = _stamp = (ms, moment.isoformat(timespec="milliseconds"))
-    return last[1]
 
 
 def _sleep(delay: float) -> bool:

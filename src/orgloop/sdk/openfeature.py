@@ -5,7 +5,8 @@ the experiment key and variation), a forced rule ``TARGETING_MATCH`` (the varian
 the default value ``STATIC`` when the flag has no rules in this environment and ``DEFAULT`` when
 none of its rules applied, a flag switched off or blocked by a prerequisite ``DISABLED``. An
 unknown flag is ``FLAG_NOT_FOUND`` and a value of another type ``TYPE_MISMATCH``; both return the
-caller's default with reason ``ERROR``.
+caller's default with reason ``ERROR``. The mapping is the engine's ``openfeature_resolution``,
+which the server's OFREP endpoints share.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ from typing import Any, TypeVar
 
 from openfeature.evaluation_context import EvaluationContext
 from openfeature.exception import ErrorCode
-from openfeature.flag_evaluation import FlagMetadata, FlagResolutionDetails, FlagValueType, Reason
+from openfeature.flag_evaluation import FlagResolutionDetails, FlagValueType, Reason
 from openfeature.provider import AbstractProvider, Metadata
 
-from orgloop.flags.evaluation import Result
+from orgloop.flags.engine import openfeature_resolution
 from orgloop.sdk.client import Client
 
 T = TypeVar("T")
@@ -114,31 +115,20 @@ class OrgloopProvider(AbstractProvider):
         convert: Callable[[Any], T],
     ) -> FlagResolutionDetails[T]:
         result = self.client.evaluate(key, attributes_of(context))
-        if result.source == "unknownFeature":
-            return _error(default, ErrorCode.FLAG_NOT_FOUND, f"flag {key!r} is not in the ruleset")
-        if result.source == "cyclicPrerequisite":
-            return _error(default, ErrorCode.GENERAL, f"flag {key!r} has cyclic prerequisites")
-        if result.source in ("disabled", "prerequisite"):
-            return FlagResolutionDetails(value=default, reason=Reason.DISABLED)
-        if result.value is None:
-            return FlagResolutionDetails(value=default, reason=Reason.DEFAULT)
-        if not fits(result.value):
-            found = type(result.value).__name__
+        resolution = openfeature_resolution(key, result, self.client.flag(key))
+        if resolution.error_code is not None:
+            return _error(default, ErrorCode(resolution.error_code), resolution.error_message)
+        if not resolution.has_value:
+            return FlagResolutionDetails(value=default, reason=Reason(resolution.reason))
+        if not fits(resolution.value):
+            found = type(resolution.value).__name__
             return _error(default, ErrorCode.TYPE_MISMATCH, f"flag {key!r} is a {found}")
         return FlagResolutionDetails(
-            value=convert(result.value),
-            reason=self._reason(key, result),
-            variant=_variant(result),
-            flag_metadata=_metadata(result),
+            value=convert(resolution.value),
+            reason=Reason(resolution.reason),
+            variant=resolution.variant,
+            flag_metadata=resolution.metadata,
         )
-
-    def _reason(self, key: str, result: Result) -> Reason:
-        if result.source == "experiment":
-            return Reason.SPLIT
-        if result.source == "force":
-            return Reason.TARGETING_MATCH
-        flag = self.client.flag(key)
-        return Reason.STATIC if flag is not None and not flag.rules else Reason.DEFAULT
 
 
 def attributes_of(context: EvaluationContext | None) -> dict[str, Any]:
@@ -155,24 +145,7 @@ def _same(value: Any) -> Any:
     return value
 
 
-def _error(default: T, code: ErrorCode, message: str) -> FlagResolutionDetails[T]:
+def _error(default: T, code: ErrorCode, message: str | None) -> FlagResolutionDetails[T]:
     return FlagResolutionDetails(
         value=default, reason=Reason.ERROR, error_code=code, error_message=message
     )
-
-
-def _variant(result: Result) -> str | None:
-    if result.source == "experiment":
-        return result.variation_key
-    return result.rule_id or None
-
-
-def _metadata(result: Result) -> FlagMetadata:
-    if result.source != "experiment":
-        return {}
-    meta: dict[str, bool | int | float | str] = {"experiment_key": str(result.experiment_key)}
-    if result.variation_key is not None:
-        meta["variation"] = result.variation_key
-    if result.variation_id is not None:
-        meta["variation_id"] = result.variation_id
-    return meta

@@ -8,16 +8,13 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
+from orgloop.sdk.errors import SdkError
+
 USER_AGENT = "orgloop-sdk-python"
-
-
-class SdkError(Exception):
-    """Something the SDK could not do; the client logs it and keeps serving."""
 
 
 class Http:
@@ -123,7 +120,3 @@ def send_with_retry(
             if stop(delay):
                 return "failed"
     return "failed"
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="milliseconds")

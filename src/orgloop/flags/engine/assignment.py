@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Literal, NamedTuple
 
-from orgloop.flags.bucketing import get_bucket_ranges, in_namespace
-from orgloop.flags.conditions import Attributes
-from orgloop.flags.hashing import seeded
-from orgloop.flags.jsvalues import js_string, js_truthy
-from orgloop.flags.ruleset import Filter, Flag, Rule
+from orgloop.flags.engine.bucketing import get_bucket_ranges, in_namespace
+from orgloop.flags.engine.conditions import Attributes
+from orgloop.flags.engine.hashing import seeded
+from orgloop.flags.engine.jsvalues import js_string, js_truthy
+from orgloop.flags.engine.ruleset import Filter, Flag, Rule
 
 Guard = Callable[[Attributes], bool]
 _new = tuple.__new__  # skips NamedTuple's Python-level __new__ on the hot path

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from orgloop.flags.hashing import gb_hash
+from orgloop.flags.engine.hashing import gb_hash
 
 Range = tuple[float, float]
 
@@ -49,11 +49,6 @@ def get_bucket_ranges(
         cumulative += w
         ranges.append((start, start + cover * w))
     return ranges
-
-
-def in_range(n: float, bucket: Sequence[float]) -> bool:
-    """Half-open: the start belongs to the range, the end does not."""
-    return bucket[0] <= n < bucket[1]
 
 
 def choose_variation(n: float, ranges: Sequence[Sequence[float]]) -> int:

@@ -13,13 +13,19 @@ from functools import lru_cache
 from types import CodeType, FunctionType
 from typing import Any
 
-from orgloop.flags.jsvalues import (
+from orgloop.flags.engine.jsvalues import (
+    PADDED_VERSIONS,
+    REGEX_MAX_INPUT,
+    compile_regex,
     js_number,
     js_string,
     js_truthy,
+    padded_version,
+    padded_version_cached,
 )
-from orgloop.flags.operators import (
+from orgloop.flags.engine.operators import (
     NUMBER,
+    VERSION_COMPARE,
     Attributes,
     Compiler,
     Predicate,
@@ -84,7 +90,14 @@ class _TooDeep(Exception):
 
 
 _MAX_DEPTH = 40
-_INLINE_GLOBALS: dict[str, Any] = {"_NUM": NUMBER, "str": str, "list": list}
+_INLINE_GLOBALS: dict[str, Any] = {
+    "_NUM": NUMBER,
+    "str": str,
+    "list": list,
+    "len": len,
+    "_pvc": PADDED_VERSIONS.get,
+    "_pv": padded_version_cached,
+}
 
 
 @lru_cache(maxsize=1024)
@@ -183,7 +196,46 @@ class _Inliner:
             return f"({{first}} {'==' if op == '$eq' else '!='} {self.bind(arg)})"
         if op == "$exists":
             return f"({{first}} is {'not ' if js_truthy(arg) else ''}None)"
+        if op in VERSION_COMPARE:
+            # Padded once here; the attribute's padded form is looked up per distinct string.
+            e = self.bind(padded_version(arg))
+            return f"((({{first}}.__class__ is str and _pvc({{v}})) or _pv({{v}})) {VERSION_COMPARE[op]} {e})"
+        if op in ("$regex", "$regexi") and isinstance(arg, str):
+            return self.regex(op, arg, path)
+        if op == "$type" and arg in _TYPES:
+            (yes, no), test = _TYPES[arg], self.bind(self.compiler.operator(op, arg, path))
+            return f"({{first}}.__class__ {yes} or ({{v}}.__class__ {no} and {test}({{v}})))"
+        if op == "$size":
+            return f"({{first}}.__class__ is list and {self.size(arg, path)})"
+        if op == "$elemMatch" and isinstance(arg, dict) and len(arg) == 1:
+            expected = arg.get("$eq")
+            if type(expected) is str and expected:  # only a string equals a string; "" is falsy
+                return f"({{first}}.__class__ is list and {self.bind(expected)} in {{v}})"
         return self.fallback(self.compiler.operator(op, arg, path))
+
+    def regex(self, op: str, arg: str, path: str) -> str:
+        try:
+            search = compile_regex(arg, ignore_case=op == "$regexi").search
+        except ValueError:  # refused: the compiler records why, and it never matches
+            return self.fallback(self.compiler.operator(op, arg, path))
+        s, slow = self.bind(search), self.bind(self.compiler.operator(op, arg, path))
+        # A missing attribute is JavaScript's "null": its answer is known now.
+        on_null = search("null") is not None
+        return (
+            f"(({{first}}.__class__ is str and len({{v}}) <= {REGEX_MAX_INPUT} and {s}({{v}}) is not None)"
+            f" or ({{v}} is None and {on_null})"
+            f" or ({{v}}.__class__ is not str and {{v}} is not None and {slow}({{v}})))"
+        )
+
+    def size(self, arg: Any, path: str) -> str:
+        """The test of a list's length (``{v}`` is known to be a list)."""
+        if type(arg) in NUMBER:
+            return f"len({{v}}) == {self.bind(arg)}"
+        if is_operator_object(arg) and len(arg) == 1:
+            ((op, n),) = arg.items()
+            if op in _COMPARE and type(n) in NUMBER:
+                return f"len({{v}}) {_COMPARE[op]} {self.bind(n)}"
+        return f"{self.bind(self.compiler.value(arg, path))}(len({{v}}))"
 
     def fallback(self, test: ValueTest) -> str:
         return f"{self.bind(test)}({{first}})"
@@ -193,3 +245,10 @@ class _Inliner:
 
 
 _COMPARE = {"$gt": ">", "$gte": ">=", "$lt": "<", "$lte": "<="}
+_TYPES = {
+    "string": ("is str", "is not str"),
+    "number": ("in _NUM", "not in _NUM"),
+    "array": ("is list", "is not list"),
+    "object": ("is dict", "is not dict"),
+}
+"""``$type`` names whose usual Python class is tested inline (others call the closure)."""

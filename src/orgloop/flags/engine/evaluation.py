@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from orgloop.flags.assignment import (
+from orgloop.flags.engine.assignment import (
     Guard,
     Result,
     compile_experiment,
@@ -20,8 +20,8 @@ from orgloop.flags.assignment import (
     compile_rollout,
     make_result,
 )
-from orgloop.flags.conditions import Attributes, SavedGroups, compile_condition
-from orgloop.flags.ruleset import Flag, Rule, Ruleset
+from orgloop.flags.engine.conditions import Attributes, SavedGroups, compile_condition
+from orgloop.flags.engine.ruleset import Flag, Rule, Ruleset
 
 __all__ = ["Evaluator", "Result", "compile_fast", "evaluate"]
 

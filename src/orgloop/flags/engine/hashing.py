@@ -9,28 +9,54 @@ the pure version. Two extra hash versions serve the translated Eppo and Unleash 
 from __future__ import annotations
 
 import hashlib
+import re
+import sys
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Final
 
 _FNV_OFFSET: Final = 0x811C9DC5
 _FNV_PRIME: Final = 0x01000193
 _MASK: Final = 0xFFFFFFFF
 
-HASH_VERSIONS: Final = (1, 2, "md5-shards", "murmur3")
-"""Every hash version a rule may name; see the slice README for what each is for."""
-
 MD5_TOTAL_SHARDS: Final = 10_000
 
 
-def fnv1a32_pure(text: str) -> int:
-    """FNV-1a 32 over the UTF-16 code units of ``text`` (a surrogate pair is two units)."""
-    h = _FNV_OFFSET
-    data = text.encode("utf-16-le", "surrogatepass")
-    for i in range(0, len(data), 2):
-        h ^= data[i] | (data[i + 1] << 8)
-        h = (h * _FNV_PRIME) & _MASK
+_UTF16 = "utf-16-le" if sys.byteorder == "little" else "utf-16-be"  # native order for "H"
+_WIDE = re.compile("[^\x00-\xff]")
+"""A code unit that does not fit in a byte."""
+
+
+def fnv1a32_pure(
+    text: str, h: int = _FNV_OFFSET, prime: int = _FNV_PRIME, mask: int = _MASK
+) -> int:
+    """FNV-1a 32 over the UTF-16 code units of ``text`` (a surrogate pair is two units),
+    continuing from the state ``h`` (the offset basis: from the start).
+
+    Two units per turn, masked once: the low 32 bits of a product depend only on the low 32
+    bits of its factors, and a unit XORs into the low 16 bits only."""
+    units = memoryview(text.encode(_UTF16, "surrogatepass")).cast("H")
+    pairs = iter(units)
+    for a, b in zip(pairs, pairs, strict=False):
+        h = ((((h ^ a) * prime) ^ b) * prime) & mask
+    if len(units) & 1:
+        h = ((h ^ units[-1]) * prime) & mask
     return h
+
+
+def _fnv_units(text: str) -> int:
+    """FNV-1a 32 of any text as GrowthBook computes it, with as much as possible in C.
+
+    A code unit below 256 is one byte of the Latin-1 encoding, and one FNV step over that byte
+    is the same step as over the unit. So the text up to its first wider unit (the whole text,
+    often, and at least the seed of a version-2 hash) is hashed in C; the hash of that prefix is
+    the state the rest continues from, in Python."""
+    wide = _WIDE.search(text)
+    if wide is None:
+        return _C_FNV(text.encode("latin-1")) if _C_FNV is not None else fnv1a32_pure(text)
+    start = wide.start()
+    if start == 0 or _C_FNV is None:
+        return fnv1a32_pure(text)
+    return fnv1a32_pure(text[start:], _C_FNV(text[:start].encode("latin-1")))
 
 
 def _load_c_fnv() -> Callable[[bytes], int] | None:
@@ -48,7 +74,7 @@ _C_FNV = _load_c_fnv()
 def _fnv1a32_fast(text: str) -> int:
     if text.isascii():
         return _C_FNV(text.encode()) if _C_FNV is not None else fnv1a32_pure(text)
-    return fnv1a32_pure(text)
+    return _fnv_units(text)
 
 
 fnv1a32: Callable[[str], int] = _fnv1a32_fast if _C_FNV is not None else fnv1a32_pure
@@ -71,12 +97,12 @@ if _C_FNV is not None:
     # The same two functions with the C hash inlined: this is the SDK's hottest path.
     def hash_v1(seed: str, value: str) -> float:
         text = value + seed
-        h = _c_fnv(text.encode()) if text.isascii() else fnv1a32_pure(text)
+        h = _c_fnv(text.encode()) if text.isascii() else _fnv_units(text)
         return (h % 1000) / 1000
 
     def hash_v2(seed: str, value: str) -> float:
         text = seed + value
-        h = _c_fnv(text.encode()) if text.isascii() else fnv1a32_pure(text)
+        h = _c_fnv(text.encode()) if text.isascii() else _fnv_units(text)
         return (_c_fnv(str(h).encode()) % 10000) / 10000
 
 
@@ -89,7 +115,7 @@ def seeded(version: object, seed: str) -> Callable[[str], float] | None:
     fn = hasher(version)
     if fn is None:
         return None
-    c_fnv, pure = _C_FNV, fnv1a32_pure
+    c_fnv, pure = _C_FNV, _fnv_units
     if c_fnv is None or fn not in (hash_v1, hash_v2):
         return lambda value: fn(seed, value)
     if fn is hash_v2:
@@ -149,9 +175,3 @@ def gb_hash(seed: str, value: str, version: object) -> float | None:
     """``hash(seed, value, version)`` of GrowthBook: None for an unknown version."""
     fn = hasher(version)
     return None if fn is None else fn(seed, value)
-
-
-@lru_cache(maxsize=65_536)
-def cached_hash(version: object, seed: str, value: str) -> float | None:
-    """``gb_hash`` behind a bounded cache, for callers that see the same units again and again."""
-    return gb_hash(seed, value, version)

@@ -154,6 +154,24 @@ def padded_version(value: Any) -> str:
     return "-".join(p.rjust(5) if _DIGITS.match(p) else p for p in parts)
 
 
+PADDED_VERSIONS: dict[str, str] = {}
+"""``padded_version`` of the version strings seen lately (a fleet reports a few releases)."""
+_PADDED_MAX: Final = 4096
+
+
+def padded_version_cached(value: Any) -> str:
+    """``padded_version``, remembered for strings (at most 4,096; then it starts over)."""
+    if value.__class__ is not str:
+        return padded_version(value)
+    found = PADDED_VERSIONS.get(value)
+    if found is None:
+        found = padded_version(value)
+        if len(PADDED_VERSIONS) >= _PADDED_MAX:
+            PADDED_VERSIONS.clear()  # bounded; a racing thread at worst recomputes one
+        PADDED_VERSIONS[value] = found
+    return found
+
+
 def regex_problem(pattern: str) -> str | None:
     """Why a pattern is refused (too long, backreference, nested quantifier), or None."""
     if len(pattern) > REGEX_MAX_PATTERN:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from orgloop.flags.jsvalues import (
+from orgloop.flags.engine.jsvalues import (
     REGEX_MAX_INPUT,
     compile_regex,
     js_compare,
@@ -21,6 +21,7 @@ from orgloop.flags.jsvalues import (
     js_truthy,
     js_type,
     padded_version,
+    padded_version_cached,
 )
 
 Attributes = Mapping[str, Any]
@@ -233,15 +234,27 @@ def _strict_eq(expected: Any) -> ValueTest:
     return lambda v: js_strict_eq(v, expected)
 
 
+VERSION_COMPARE = {
+    "$veq": "==",
+    "$vne": "!=",
+    "$vgt": ">",
+    "$vgte": ">=",
+    "$vlt": "<",
+    "$vlte": "<=",
+}
+"""Version operators as comparisons of padded version strings."""
+
+
 def _version(op: str, expected: Any) -> ValueTest:
-    target = padded_version(expected)
+    # The constant side is padded once; the attribute side is remembered per distinct string.
+    target, padded = padded_version(expected), padded_version_cached
     tests: dict[str, ValueTest] = {
-        "$veq": lambda v: padded_version(v) == target,
-        "$vne": lambda v: padded_version(v) != target,
-        "$vgt": lambda v: padded_version(v) > target,
-        "$vgte": lambda v: padded_version(v) >= target,
-        "$vlt": lambda v: padded_version(v) < target,
-        "$vlte": lambda v: padded_version(v) <= target,
+        "$veq": lambda v: padded(v) == target,
+        "$vne": lambda v: padded(v) != target,
+        "$vgt": lambda v: padded(v) > target,
+        "$vgte": lambda v: padded(v) >= target,
+        "$vlt": lambda v: padded(v) < target,
+        "$vlte": lambda v: padded(v) <= target,
     }
     return tests[op]
 
@@ -278,7 +291,26 @@ def _op_all(insensitive: bool) -> Callable[[Compiler, Any, str], ValueTest]:
         if not _list_arg(c, path.rsplit(".", 1)[-1], arg, path):
             return _never
         tests = tuple(c.value(e, f"{path}[{i}]", insensitive) for i, e in enumerate(arg))
-        return lambda v: type(v) is list and all(any(t(x) for x in v) for t in tests)
+
+        def all_of(v: Any) -> bool:
+            return type(v) is list and all(any(t(x) for x in v) for t in tests)
+
+        if insensitive or not all(type(e) is str for e in arg):
+            return all_of
+        wanted = frozenset(arg)
+
+        def all_strings(v: Any) -> bool:
+            # Fast when every element is a string; coercions only for the others.
+            if type(v) is not list:
+                return False
+            try:
+                if wanted.issubset(v):
+                    return True
+            except TypeError:  # an object or array element: JavaScript's comparison decides
+                return all_of(v)
+            return any(x.__class__ is not str for x in v) and all_of(v)
+
+        return all_strings
 
     return build
 

@@ -3,7 +3,7 @@
 Plain frozen dataclasses, no framework: ``orgloop.sdk`` imports this module inside customers'
 services. ``ruleset_from_dict`` reads the JSON payload and refuses a malformed one with
 ``InvalidInput`` and the field path of each problem; ``ruleset_to_dict`` writes it back. The
-meaning of each field is in the slice README.
+meaning of each field is in the engine's README.
 """
 
 from __future__ import annotations

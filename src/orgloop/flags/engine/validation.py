@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from orgloop.flags.conditions import condition_errors, invalid
-from orgloop.flags.hashing import hasher
-from orgloop.flags.ruleset import Flag, Rule, Ruleset
+from orgloop.flags.engine.conditions import condition_errors, invalid
+from orgloop.flags.engine.hashing import hasher
+from orgloop.flags.engine.ruleset import Flag, Rule, Ruleset
 
 WEIGHT_SUM_TOLERANCE = 1e-6
 
@@ -37,13 +37,6 @@ def flag_errors(flag: Flag, *, flags: Mapping[str, Flag] | None = None, path: st
     if flags is not None:
         errors += _cycle_errors({**flags, flag.key: flag}, flag.key, path)
     return errors
-
-
-def validate_flag(flag: Flag, *, flags: Mapping[str, Flag] | None = None) -> None:
-    """Raise ``InvalidInput`` listing every problem of ``flag``."""
-    errors = flag_errors(flag, flags=flags)
-    if errors:
-        raise invalid(errors)
 
 
 def validate_ruleset(ruleset: Ruleset) -> None:
