@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import tempfile
 import time
@@ -29,6 +27,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench import harness
 from orgloop.catalog.service import CatalogService
 from orgloop.contracts import store
 from orgloop.contracts.service import ContractService
@@ -153,16 +152,15 @@ def run_pass(
     return latencies, by_verdict
 
 
-def machine_info() -> dict[str, Any]:
-    load_avg = os.getloadavg() if hasattr(os, "getloadavg") else (0.0, 0.0, 0.0)
-    return {
-        "cores": os.cpu_count(), "python": platform.python_version(),
-        "platform": platform.platform(), "load_average_1m": round(load_avg[0], 2),
-    }  # fmt: skip
+def machine_info(load_before: list[float]) -> dict[str, Any]:
+    return harness.machine(load_before, extra=("sqlalchemy",)) | {
+        "load_average_1m": harness.load_average()[0]
+    }
 
 
 def measure(services: int, versions: int, count: int, seed: int = 7) -> dict[str, Any]:
     rng = random.Random(seed)
+    load_before = harness.load_average()
     with tempfile.TemporaryDirectory() as tmp:
         db = kernel_db.Database.from_url(f"sqlite:///{tmp}/bench.db")
         kernel_db.upgrade(db.engine)
@@ -183,7 +181,7 @@ def measure(services: int, versions: int, count: int, seed: int = 7) -> dict[str
         "cold": {**percentiles(cold), "by_verdict": {k: percentiles(v) for k, v in cold_by.items()}},
         "warm": {**percentiles(warm), "by_verdict": {k: percentiles(v) for k, v in warm_by.items()}},
         "all": percentiles(cold + warm), "target_p99_ms": TARGET_P99_MS,
-        "machine": machine_info(),
+        "machine": machine_info(load_before),
     }  # fmt: skip
 
 

@@ -2,7 +2,8 @@
 
 ``@octokit/openapi`` 22.0.0 and 23.0.2, file ``generated/api.github.com.json`` (11.8 MB and
 13.0 MB, 733 and 811 paths), fetched with ``npm pack`` into bench/.work/ when absent. orgloop's
-``contracts diff`` engine runs in a subprocess (wall time and peak RSS measured from outside);
+``contracts diff`` engine runs in a subprocess started by ``bench.harness`` (wall time, CPU time
+and the subprocess's own peak RSS, measured from outside);
 in the same run the npm tool ``openapi-diff`` 0.24.1 runs on the same pair and on subsets (both
 documents cut to the same first N paths, components kept), each with a timeout and a memory cap.
 Targets for orgloop: <= 5 s and <= 1 GB. Writes bench/results/openapi_diff.json.
@@ -14,9 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import signal
 import subprocess
 import sys
 import tarfile
@@ -25,6 +23,8 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+
+from bench import harness
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work"
@@ -35,13 +35,9 @@ TOOL_VERSION = "0.24.1"
 TARGET_SECONDS, TARGET_MB = 5.0, 1024.0
 
 
-def machine_info() -> dict[str, Any]:
-    # Not shared with bench.can_i_deploy: the measured child imports this module, and should
-    # not pay for that one's imports (SQLAlchemy and the services).
-    return {
-        "cores": os.cpu_count(), "python": platform.python_version(),
-        "platform": platform.platform(), "load_average_1m": round(os.getloadavg()[0], 2),
-    }  # fmt: skip
+def machine_info(load_before: Sequence[float]) -> dict[str, Any]:
+    """Cores, platform, versions (orgloop's side and the npm tool), load before and after."""
+    return harness.machine(load_before, extra=("orjson",)) | {"openapi_diff": TOOL_VERSION}
 
 
 # -- inputs ------------------------------------------------------------------------------------
@@ -95,44 +91,17 @@ def write_subsets(base_path: Path, new_path: Path, sizes: Sequence[int]) -> dict
 
 
 def measure(command: Sequence[str], *, timeout: float, memory_cap_mb: float) -> dict[str, Any]:
-    """Run ``command``; wall time, peak RSS (from wait4), and how it ended: finished, failed,
-    timeout or out_of_memory (its own heap limit, or our RSS cap)."""
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
-    )
-    capped = False
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid == process.pid:
-            break
-        elapsed = time.perf_counter() - started
-        if elapsed > timeout or _rss_mb(process.pid) > memory_cap_mb:
-            capped = elapsed <= timeout
-            os.killpg(process.pid, signal.SIGKILL)
-            _, status, usage = os.wait4(process.pid, 0)
-            break
-        time.sleep(0.05)
-    seconds = time.perf_counter() - started
-    stdout, stderr = process.stdout.read() if process.stdout else b"", process.stderr.read() if process.stderr else b""  # fmt: skip
-    process.returncode = os.waitstatus_to_exitcode(status)
-    outcome = _outcome(process.returncode, stderr, capped=capped, timed_out=seconds > timeout)
+    """Run ``command`` alone through ``bench.harness`` (its own peak RSS, not this process's);
+    wall time, CPU time, and how it ended: finished, failed, timeout or out_of_memory (its own
+    heap limit, or the RSS cap)."""
+    run = harness.run(command, timeout=timeout, memory_cap_mb=memory_cap_mb)
+    stderr = run["stderr"].encode()
+    outcome = _outcome(run["exit_code"], stderr, capped=run["capped"], timed_out=run["timed_out"])
     return {
-        "status": outcome, "seconds": round(seconds, 2), "exit_code": process.returncode,
-        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2), "stdout": stdout.decode(errors="replace"),
-        "stderr_tail": stderr.decode(errors="replace")[-400:],
+        "status": outcome, "seconds": round(run["seconds"], 2), "exit_code": run["exit_code"],
+        "peak_rss_mb": run["peak_rss_mb"], "cpu_seconds": round(run["cpu_seconds"], 2),
+        "stdout": run["stdout"], "stderr_tail": run["stderr"][-400:],
     }  # fmt: skip
-
-
-def _rss_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
 
 
 def _outcome(code: int, stderr: bytes, *, capped: bool, timed_out: bool) -> str:
@@ -151,7 +120,7 @@ def orgloop_child(base: str, new: str) -> dict[str, Any]:
     """Runs inside the measured subprocess: load both files, diff, summarise the findings."""
     from orgloop.contracts.openapi.diff import diff
     from orgloop.contracts.openapi.loader import load_document
-    from orgloop.contracts.policy import Policy
+    from orgloop.contracts.openapi.policy import Policy
 
     t0 = time.perf_counter()
     documents = load_document(base), load_document(new)
@@ -202,6 +171,7 @@ def _tool_summary(out: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    load_before = harness.load_average()
     base, new = (fetch_release(v) for v in RELEASES)
     tool = install_tool()
     pairs: dict[str, tuple[Path, Path]] = {"full": (base, new)}
@@ -220,7 +190,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "timeout_seconds": args.timeout, "memory_cap_mb": args.memory_cap_mb,
         "target": {"seconds": TARGET_SECONDS, "peak_rss_mb": TARGET_MB},
         "orgloop_meets_target": met and full["peak_rss_mb"] <= TARGET_MB,
-        "cases": cases, "machine": machine_info(),
+        "cases": cases, "machine": machine_info(load_before),
     }  # fmt: skip
 
 

@@ -9,7 +9,17 @@ import argparse
 import importlib
 import time
 
-BENCHMARKS = ("flags_sdk", "can_i_deploy", "openapi_diff", "ingest_http", "analysis")
+BENCHMARKS = (
+    "flags_sdk",
+    "can_i_deploy",
+    "catalog_write",
+    "openapi_diff",
+    "ingest_http",
+    "otlp_ingest",
+    "analysis",
+    "insights",
+    "insights_delivery",
+)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bench import ingest_http
-from orgloop.experiments.ingest import IngestLimits, parse_batch
+from orgloop.experiments.ingest.parsing import IngestLimits, parse_batch
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

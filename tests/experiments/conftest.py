@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from orgloop.app import Services, build_services
-from orgloop.experiments.eventstore import EventStore
-from orgloop.experiments.ingest import IngestLimits
-from orgloop.experiments.ingest_api import build_router
+from orgloop.experiments.ingest.api import build_router
+from orgloop.experiments.ingest.parsing import IngestLimits
+from orgloop.experiments.ingest.store import EventStore
 from orgloop.kernel.auth import SYSTEM
 from orgloop.kernel.clock import FixedClock
 from orgloop.kernel.http import install_authentication, install_error_handlers

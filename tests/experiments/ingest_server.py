@@ -10,8 +10,8 @@ from fastapi import FastAPI
 
 from orgloop.app import build_services
 from orgloop.app import create_app as create_kernel_app
-from orgloop.experiments.eventstore import EventStore
-from orgloop.experiments.ingest_api import build_router
+from orgloop.experiments.ingest.api import build_router
+from orgloop.experiments.ingest.store import EventStore
 from orgloop.kernel.settings import Settings
 
 

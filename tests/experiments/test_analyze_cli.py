@@ -177,3 +177,71 @@ def test_every_method_reads_the_example(tmp_path: Path, method: str, expected: s
     assert (primary["p_value"] is None) == (method == "bayesian")
     if method == "sequential":  # no CUPED variant of the sequential test
         assert {r["cuped_variance_reduction"] for r in report["rows"]} == {None}
+
+
+def test_a_one_experiment_export_needs_no_experiment_column(tmp_path: Path) -> None:
+    plan = Plan(lift=0.2)
+    write_duckdb(tmp_path / "events.duckdb", plan)
+    write_csv(tmp_path, plan)
+    lines = (tmp_path / "assignments.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    drop = header.index("test_name")
+    (tmp_path / "one.csv").write_text(
+        "\n".join(",".join(c for i, c in enumerate(line.split(",")) if i != drop) for line in lines)
+    )
+    example = yaml.safe_load((EXAMPLE / "analyze.yaml").read_text())
+    source = example["source"] | {"exposures": "one.csv"}
+    del source["mapping"]["exposure_columns"]["experiment"]
+    from_db = analyse_json(write_config(tmp_path / "a.yaml", source={"duckdb": "events.duckdb"}))
+    one = analyse_json(write_config(tmp_path / "b.yaml", source=source))
+    assert one["units"] == from_db["units"]
+    for a, b in zip(from_db["rows"], one["rows"], strict=True):
+        assert a["lift"] == pytest.approx(b["lift"])
+
+
+def test_an_explicitly_mapped_experiment_column_must_exist(tmp_path: Path) -> None:
+    plan = Plan(lift=0.2)
+    write_csv(tmp_path, plan)
+    example = yaml.safe_load((EXAMPLE / "analyze.yaml").read_text())
+    source = example["source"]
+    source["mapping"]["exposure_columns"]["experiment"] = "no_such_column"
+    code, _, stderr = run(str(write_config(tmp_path / "a.yaml", source=source)))
+    assert code != 0
+    assert "no_such_column" in stderr
+
+
+def test_per_metric_cuped_settings_win_over_the_config_switch(tmp_path: Path) -> None:
+    write_duckdb(tmp_path / "events.duckdb", Plan(lift=0.4))
+    metrics = yaml.safe_load(METRICS_YAML)["metrics"]
+    metrics[1]["cuped_lookback_hours"] = 336  # revenue: CUPED although the config turns it off
+    config = write_config(
+        tmp_path / "a.yaml",
+        source={"duckdb": "events.duckdb"},
+        cuped={"enabled": False},
+        metrics=metrics,
+    )
+    rows = {r["metric"]: r for r in analyse_json(config)["rows"]}
+    assert rows["revenue"]["cuped_variance_reduction"] > 0.05
+    assert rows["conversion"]["cuped_variance_reduction"] is None
+    assert rows["conversion"]["unadjusted"] is None
+
+
+def test_a_cuped_row_carries_the_unadjusted_estimate_beside_it(tmp_path: Path) -> None:
+    write_duckdb(tmp_path / "events.duckdb", Plan(lift=0.4))
+    metrics = yaml.safe_load(METRICS_YAML)["metrics"]
+    metrics[0]["cuped_lookback_hours"] = None  # conversion raw, the rest CUPED
+    config = write_config(tmp_path / "a.yaml", source={"duckdb": "events.duckdb"}, metrics=metrics)
+    rows = {r["metric"]: r for r in analyse_json(config)["rows"]}
+    revenue = rows["revenue"]
+    plain = revenue["unadjusted"]
+    assert set(plain) == {"lift", "low", "high", "p_value"}
+    assert plain["low"] < plain["lift"] < plain["high"]
+    # CUPED narrows the interval by the variance reduction it reports.
+    width, plain_width = (
+        revenue["lift_ci_high"] - revenue["lift_ci_low"],
+        plain["high"] - plain["low"],
+    )
+    reduction = revenue["cuped_variance_reduction"]
+    assert (width / plain_width) ** 2 == pytest.approx(1 - reduction, rel=0.05)
+    assert rows["conversion"]["unadjusted"] is None
+    assert rows["conversion"]["cuped_variance_reduction"] is None

@@ -12,7 +12,7 @@ import yaml
 from fastapi.testclient import TestClient
 
 from orgloop.app import Services, create_app
-from orgloop.experiments.ingest import IngestLimits, parse_batch
+from orgloop.experiments.ingest.parsing import IngestLimits, parse_batch
 from tests.catalog.builders import shop_payload
 from tests.experiments.analysis_data import METRICS_YAML, Plan, generate
 

@@ -9,9 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from orgloop.experiments import eventload, eventlog, eventstore
-from orgloop.experiments.eventstore import EventStore
-from orgloop.experiments.ingest import IngestLimits, parse_batch
+from orgloop.experiments.ingest import loader as eventload
+from orgloop.experiments.ingest import log as eventlog
+from orgloop.experiments.ingest import store as eventstore
+from orgloop.experiments.ingest.parsing import IngestLimits, parse_batch
+from orgloop.experiments.ingest.store import EventStore
 from tests.experiments.builders import exposure, track
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgloop.experiments import eventrows
-from orgloop.experiments.eventstore import EventStore
-from orgloop.experiments.ingest import IngestLimits, parse_batch
+from orgloop.experiments.ingest import rows as eventrows
+from orgloop.experiments.ingest.parsing import IngestLimits, parse_batch
+from orgloop.experiments.ingest.store import EventStore
 from orgloop.experiments.metrics import parse_metrics
 from orgloop.experiments.queries import analyse
 from tests.experiments.builders import exposure, track

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgloop.experiments.ingest import Batch, BatchRefused, IngestLimits, parse_batch
+from orgloop.experiments.ingest.parsing import Batch, BatchRefused, IngestLimits, parse_batch
 from tests.experiments.builders import exposure, track
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from orgloop.experiments.eventstore import EventStore
+from orgloop.experiments.ingest.store import EventStore
 from orgloop.kernel.tokens import TokenService
 from tests.experiments.builders import exposure, track
 from tests.experiments.conftest import token

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from orgloop.experiments.ingest import IngestLimits, parse_batch, parse_slowly
+from orgloop.experiments.ingest.parsing import IngestLimits, parse_batch, parse_slowly
 from tests.experiments.builders import exposure, track
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from orgloop.app import Services, create_app
 from orgloop.catalog.models import ImportRequest
 from orgloop.experiments.events import ExperimentAlert, ExperimentDecided
-from orgloop.experiments.eventstore import EventStore
-from orgloop.experiments.ingest import IngestLimits, parse_batch
+from orgloop.experiments.ingest.parsing import IngestLimits, parse_batch
+from orgloop.experiments.ingest.store import EventStore
 from orgloop.experiments.models import ExperimentCreate
 from orgloop.experiments.service import ExperimentService, event_store_connector
 from orgloop.kernel.auth import SYSTEM

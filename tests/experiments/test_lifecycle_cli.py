@@ -90,3 +90,43 @@ def test_unknown_experiment_exits_2(server: str) -> None:
     code, _, stderr = run("show", "nope")
     assert code == 2
     assert "no experiment 'nope'" in stderr
+
+
+def _started(lab: Lab) -> None:
+    lab.services.catalog.import_catalog(ImportRequest(entities=shop_payload()), actor=SYSTEM)
+    assert run("create", str(EXAMPLE / "checkout-redesign.yaml"))[0] == 0
+    assert run("start", "checkout-redesign")[0] == 0
+
+
+def test_shipping_against_the_analysis_needs_force_and_says_why(server: str, lab: Lab) -> None:
+    lab.use(Plan(lift=0.0, units=200))
+    _started(lab)
+    ship = ("decide", "checkout-redesign", "--decision", "ship", "--reason", "we like it")
+    code, _, stderr = run(*ship)
+    assert code == 2
+    assert "its analysis recommends keep-going" in stderr
+    assert "--force" in stderr
+    assert json.loads(run("show", "checkout-redesign", "--json")[1])["status"] == "running"
+    code, stdout, stderr = run(*ship, "--force")
+    assert code == 0, stderr
+    assert "ship" in stdout
+
+
+def test_shipping_with_no_units_needs_force(server: str, lab: Lab) -> None:
+    lab.use(Plan(experiment="another-experiment"))  # nothing exposed to this one
+    _started(lab)
+    code, _, stderr = run("decide", "checkout-redesign", "--decision", "ship", "--reason", "x")
+    assert code == 2
+    assert "no units have been exposed" in stderr
+    code, _, _ = run("decide", "checkout-redesign", "--decision", "kill", "--reason", "x")
+    assert code == 0  # only shipping needs the evidence
+
+
+def test_record_confirms_what_it_recorded(server: str, lab: Lab) -> None:
+    _started(lab)
+    code, stdout, stderr = run("analyze", "checkout-redesign", "--record", "--json")
+    assert code == 0, stderr
+    assert json.loads(stdout)["recommendation"] == "ship"  # stdout stays JSON
+    assert "recorded: this analysis of checkout-redesign (600 units, ship)" in stderr
+    code, _, stderr = run("analyze", "checkout-redesign")
+    assert "recorded" not in stderr

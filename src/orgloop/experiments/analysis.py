@@ -69,6 +69,8 @@ class ResultRow:
     verdict: Verdict
     status: str  # "ok", a stats result error code, "invalid_data" or "descriptive"
     message: str | None = None
+    #: Beside a CUPED-adjusted row: the plain estimate (``lift``, ``low``, ``high``, ``p_value``).
+    unadjusted: dict[str, float | None] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,7 +27,15 @@ Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
 
 def build_router(*, experiments: ExperimentService) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["experiments"])
+    _experiment_routes(router, experiments)
+    _lifecycle_routes(router, experiments)
+    _analysis_routes(router, experiments)
+    _decision_routes(router, experiments)
+    _learning_routes(router, experiments)
+    return router
 
+
+def _experiment_routes(router: APIRouter, experiments: ExperimentService) -> None:
     @router.post("/experiments", status_code=201)
     def create_experiment(body: ExperimentCreate, caller: Caller) -> Experiment:
         """Plan an experiment; the planned sample size comes from ``plan`` (baseline and MDE)."""
@@ -49,6 +57,8 @@ def build_router(*, experiments: ExperimentService) -> APIRouter:
         caller.require_read()
         return experiments.get(key)
 
+
+def _lifecycle_routes(router: APIRouter, experiments: ExperimentService) -> None:
     @router.post("/experiments/{key}/start")
     def start_experiment(key: str, caller: Caller) -> Experiment:
         return experiments.start(key, actor=caller)
@@ -57,6 +67,8 @@ def build_router(*, experiments: ExperimentService) -> APIRouter:
     def stop_experiment(key: str, caller: Caller) -> Experiment:
         return experiments.stop(key, actor=caller)
 
+
+def _analysis_routes(router: APIRouter, experiments: ExperimentService) -> None:
     @router.get("/experiments/{key}/analysis")
     def read_analysis(
         key: str,
@@ -84,11 +96,15 @@ def build_router(*, experiments: ExperimentService) -> APIRouter:
         caller.require_read()
         return experiments.alerts(key)
 
+
+def _decision_routes(router: APIRouter, experiments: ExperimentService) -> None:
     @router.post("/experiments/{key}/decision", status_code=201)
     def decide(key: str, body: DecisionIn, caller: Caller) -> Decision:
         """Ship, kill or iterate, with the analysis it was made on kept as evidence."""
         return experiments.decide(key, body, actor=caller)
 
+
+def _learning_routes(router: APIRouter, experiments: ExperimentService) -> None:
     @router.get("/learnings")
     def learnings(
         caller: Caller,
@@ -104,5 +120,3 @@ def build_router(*, experiments: ExperimentService) -> APIRouter:
         """Experiments started and decided per month, and days from start to decision."""
         caller.require_read()
         return experiments.velocity(team=team)
-
-    return router

@@ -9,8 +9,8 @@ import typer
 import yaml
 
 from orgloop.experiments.client import ExperimentsClient
-from orgloop.kernel.console import client, exits, out, print_json, render
-from orgloop.kernel.errors import InvalidInput
+from orgloop.kernel.console import client, err, exits, out, print_json, render
+from orgloop.kernel.errors import InvalidInput, OrgloopError
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
@@ -164,7 +164,14 @@ def analyze_experiment(
     """Analyse an experiment now, from the server's event store."""
     if record and until is not None:
         raise typer.BadParameter("a look back (--until) is never recorded", param_hint="--until")
-    show_report(_client().analyse(key, record=record, until=until), as_json=as_json)
+    report = _client().analyse(key, record=record, until=until)
+    show_report(report, as_json=as_json)
+    if record:
+        units = sum(report["units"].values())
+        err.print(
+            f"recorded: this analysis of {key} ({units} units, {report['recommendation']}) is now "
+            "its latest snapshot, with any SRM or guardrail alert raised from it"
+        )
 
 
 @app.command()
@@ -173,17 +180,46 @@ def decide(
     key: Key,
     decision: Annotated[str, typer.Option(help="ship, kill or iterate.")],
     reason: Annotated[str, typer.Option(help="Why, in a sentence or two.")],
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Ship although no units were exposed or the analysis does not say ship."
+        ),
+    ] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """Record the decision; the analysis it was made on is kept as evidence.
 
+    Shipping an experiment without units, or one whose analysis recommends something other than
+    ship, needs --force.
+
     Example: orgloop experiments decide checkout-redesign --decision ship --reason "+4% conversion"
     """
+    if decision == "ship" and not force:
+        _check_ship(key)
     made = _client().decide(key, decision=decision, reason=reason)
     if as_json:
         print_json(made)
         return
     out.print(f"{made['experiment']}: [bold]{made['decision']}[/bold] ({made['reason']})")
+
+
+def _check_ship(key: str) -> None:
+    """Refuse to ship on no evidence, or against the analysis, saying why."""
+    try:
+        report = _client().analyse(key, record=False)
+    except OrgloopError as exc:
+        if exc.code == "conflict":
+            return  # not started: the decision itself says so
+        raise
+    units = sum(report["units"].values())
+    if units == 0:
+        why = "no units have been exposed to it"
+    elif report["recommendation"] != "ship":
+        why = f"its analysis recommends {report['recommendation']} ({report['reason']})"
+    else:
+        return
+    raise InvalidInput(f"{key}: not shipped: {why}; pass --force to ship it anyway")
 
 
 @app.command()

@@ -62,6 +62,7 @@ def empty(status: str) -> dict[str, Any]:
         "adjusted_p_value": None,
         "chance_to_win": None,
         "cuped_variance_reduction": None,
+        "unadjusted": None,
         "verdict": "inconclusive",
         "status": status,
     }
@@ -69,9 +70,10 @@ def empty(status: str) -> dict[str, Any]:
 
 def compare(metric: Metric, a: MetricStats, b: MetricStats, settings: Settings) -> dict[str, Any]:
     reduction: float | None = None
+    plain: TestResult | None = None
     adjusted = _cuped(metric, a, b, settings) if settings.cuped else None
     if adjusted is not None:
-        result, reduction = adjusted
+        result, plain, reduction = adjusted
     elif settings.method == "sequential":
         result = sequential_test(
             _plain(metric, a), _plain(metric, b), relative=True, alpha=settings.alpha
@@ -82,11 +84,25 @@ def compare(metric: Metric, a: MetricStats, b: MetricStats, settings: Settings) 
         return empty(result.error_code)
     out = _summary(metric, result, settings)
     out["cuped_variance_reduction"] = num(reduction)
+    if plain is not None:
+        out["unadjusted"] = _unadjusted(metric, plain, settings)
     if settings.method == "bayesian" and adjusted is None:
         posterior = bayesian_test(_plain(metric, a), _plain(metric, b), alpha=settings.alpha)
         out["lift_ci_low"], out["lift_ci_high"] = posterior.ci_low, posterior.ci_high
         out["chance_to_win"] = _towards(metric, posterior.chance_to_win)
     return out
+
+
+def _unadjusted(metric: Metric, plain: TestResult, settings: Settings) -> dict[str, Any]:
+    """The estimate without CUPED, shown beside the adjusted one: ``lift``, ``low``, ``high``,
+    ``p_value`` (None under the Bayesian method)."""
+    summary = _summary(metric, plain, settings)
+    return {
+        "lift": summary["lift"],
+        "low": summary["lift_ci_low"],
+        "high": summary["lift_ci_high"],
+        "p_value": summary["p_value"],
+    }
 
 
 def _summary(metric: Metric, result: TestResult, settings: Settings) -> dict[str, Any]:
@@ -177,8 +193,8 @@ def _fixed(metric: Metric, a: MetricStats, b: MetricStats, alpha: float) -> Test
 
 def _cuped(
     metric: Metric, a: MetricStats, b: MetricStats, settings: Settings
-) -> tuple[TestResult, float] | None:
-    """The CUPED-adjusted test, or None when no covariate was computed or CUPED cannot apply.
+) -> tuple[TestResult, TestResult, float] | None:
+    """The CUPED-adjusted test, the plain one and the variance reduction, or None when no covariate was computed or CUPED cannot apply.
 
     The sequential method has no CUPED variant, so it always reads the plain numbers.
     """
@@ -192,7 +208,7 @@ def _cuped(
         result = cuped_test(_regression(a), _regression(b), relative=True, alpha=settings.alpha)
     if result.result.error_code is not None and result.unadjusted.error_code is None:
         return None  # e.g. a covariate without variance: fall back to the plain test
-    return result.result, result.variance_reduction
+    return result.result, result.unadjusted, result.variance_reduction
 
 
 def _regression(s: MetricStats) -> RegressionStats:

@@ -48,13 +48,19 @@ class Source(_Strict):
 
 
 class Cuped(_Strict):
+    """The default for metrics that do not set ``cuped_lookback_hours`` themselves."""
+
     enabled: bool = True
     lookback_days: float = Field(default=14.0, gt=0, le=365)
 
 
 class AnalyzeConfig(_Strict):
     source: Source
-    experiment: str = Field(min_length=1, max_length=200)
+    experiment: str = Field(
+        min_length=1,
+        max_length=200,
+        description="The experiment analysed; the exposures need no experiment column for it.",
+    )
     control: str = Field(default="control", min_length=1)
     variants: dict[str, float] | None = Field(
         default=None, description="Planned traffic weights, for the SRM check; default equal."
@@ -100,13 +106,24 @@ def parse_config(data: Any) -> AnalyzeConfig:
 
 
 def config_metrics(config: AnalyzeConfig, base: Path) -> list[Metric]:
-    """The metric definitions, each with the config's CUPED window (or CUPED off)."""
+    """The metric definitions; a metric that sets ``cuped_lookback_hours`` (a window, or null for
+    no CUPED) keeps it, the others take the config's ``cuped`` window (or CUPED off)."""
     if config.metrics_file is not None:
         metrics = load_metrics(base / config.metrics_file)
     else:
         metrics = parse_metrics(config.metrics)
-    lookback = config.cuped.lookback_days * 24 if config.cuped.enabled else None
-    return [m.model_copy(update={"cuped_lookback_hours": lookback}) for m in metrics]
+    spans = [m.key for m in metrics if m.kind == "span"]
+    if spans:
+        raise InvalidInput.at(
+            "metrics", f"span metrics ({', '.join(spans)}) need a server with traces; "
+            "the offline analysis reads events only",
+        )  # fmt: skip
+    default = config.cuped.lookback_days * 24 if config.cuped.enabled else None
+    return [
+        m if "cuped_lookback_hours" in m.model_fields_set
+        else m.model_copy(update={"cuped_lookback_hours": default})
+        for m in metrics
+    ]  # fmt: skip
 
 
 def settings_of(config: AnalyzeConfig, metrics: list[Metric]) -> Settings:
@@ -120,7 +137,7 @@ def settings_of(config: AnalyzeConfig, metrics: list[Metric]) -> Settings:
         alpha=config.alpha,
         method=config.method,
         correction=config.correction,
-        cuped=config.cuped.enabled,
+        cuped=True,  # per metric: a metric without a CUPED window has no covariate
         weights=config.variants,
         roles=roles,
     )

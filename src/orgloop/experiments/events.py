@@ -1,4 +1,8 @@
-"""Facts the experiments slice publishes (subscribed to in the composition root)."""
+"""Bus events: facts the experiments slice publishes (subscribed to in the composition root).
+
+Not to be confused with tracked events, the exposures and track events SDKs send, which the
+``ingest`` room receives and stores.
+"""
 
 from __future__ import annotations
 

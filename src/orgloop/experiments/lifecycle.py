@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -180,7 +180,3 @@ def _days(start: datetime, end: datetime) -> float:
 
 def _round(value: float) -> float:
     return round(value, 2)
-
-
-def as_dicts(items: Iterable[Any]) -> list[dict[str, Any]]:
-    return [i.model_dump(mode="json") for i in items]

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from orgloop.experiments.errors import MetricInvalid
 
 Aggregation = Literal["count", "sum", "max", "any"]
-Kind = Literal["mean", "proportion", "ratio", "quantile"]
+Kind = Literal["mean", "proportion", "ratio", "quantile", "span"]
+SpanMeasure = Literal["latency", "error_rate"]
 Direction = Literal["increase", "decrease"]
 
 _KEY_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
@@ -78,9 +79,21 @@ class Metric(_Strict):
     cuped_lookback_hours: float | None = Field(
         default=336.0, gt=0, description="Pre-exposure window of the CUPED covariate; None: off."
     )
+    # kind "span" (experiments/spanmetrics.py): requests of a service (and route), from traces.
+    service: str | None = Field(default=None, min_length=1, max_length=200)
+    route: str | None = Field(default=None, min_length=1, max_length=500)
+    measure: SpanMeasure | None = None
 
     @model_validator(mode="after")
     def _fits_kind(self) -> Self:
+        if (self.kind == "span") != (self.service is not None and self.measure is not None):
+            raise ValueError("service and measure are required for, and only for, span metrics")
+        if self.kind == "span":
+            if self.event or self.numerator or self.denominator or self.quantile or self.cap:
+                raise ValueError("a span metric takes service, route and measure only")
+            return self
+        if self.route is not None:
+            raise ValueError("route belongs to span metrics only")
         if self.kind == "ratio":
             if self.numerator is None or self.denominator is None:
                 raise ValueError("a ratio metric needs numerator and denominator")
@@ -102,6 +115,8 @@ class Metric(_Strict):
     def _proportion_default(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("kind") == "proportion":
             return {"aggregation": "any", **data}
+        if isinstance(data, dict) and data.get("kind") == "span":  # lower is better; no CUPED
+            return {"direction": "decrease", "cuped_lookback_hours": None, **data}
         return data
 
     @property
@@ -109,6 +124,8 @@ class Metric(_Strict):
         """The per-unit numbers this metric needs: one, or numerator and denominator."""
         if self.numerator is not None and self.denominator is not None:
             return (self.numerator, self.denominator)
+        if self.kind == "span":
+            return ()
         assert self.event is not None
         return (Measure(event=self.event, aggregation=self.aggregation),)
 

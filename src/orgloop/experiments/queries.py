@@ -10,10 +10,11 @@ on DuckDB (the embedded store) and on any Ibis backend that has ``FILTER`` aggre
 Extra queries, each over the per-unit table, run only where needed: percentile caps (the cap must
 be known before the sums) and quantile metrics (their levels depend on each variant's ``n``).
 
-What keeps the scan fast (see bench/README-analysis.md): windows are compared as integer
-microseconds since the first exposure (``epoch_us`` on DuckDB: no time-zone calendar per event);
-events outside every window are dropped in the join; event-name and window flags are computed
-once per row; units in several variants ride along as a NULL variant, so exposures are read once.
+What keeps the scan fast (see bench/README.md, "Experiment analysis benchmark"): windows are
+integer microseconds (``epoch_us`` on DuckDB: no time-zone calendar per event, one integer
+comparison per bound); events outside every window are dropped in the join; event-name flags are
+computed before the join and window flags once per row after it; units in several variants ride
+along as a NULL variant, so exposures are read once.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def analyse(
 ) -> Analysis:
     """Sufficient statistics of ``metrics`` per variant of ``experiment``, from Ibis backend ``con``."""
     _check_unique(metrics)
-    src = sources(con, mapping)
+    src = sources(con, mapping, experiment=experiment)
     units = _first_exposures(src, experiment=experiment, until=until)
     # Units seen in several variants stay in the per-unit table with variant NULL: the main
     # query then counts them as its NULL group, so exposures are read once, not twice.
@@ -181,16 +182,41 @@ def _micros(hours: float) -> int:
     return round(hours * 3600) * 1_000_000
 
 
-def _in_window(since: ir.IntegerValue, window: Window) -> ir.BooleanValue:
-    condition = since >= _micros(window.start_hours)
-    if window.end_hours is not None:
-        condition &= since < _micros(window.end_hours)
+@dataclass(frozen=True, slots=True)
+class _Joined:
+    """Units joined to their events, with the comparisons windows are made of.
+
+    ``since(us)`` is "the event is at least ``us`` microseconds after the unit's first exposure";
+    ``low``/``high`` are the bounds the join already applied (``high`` None: no upper bound).
+    """
+
+    table: ir.Table
+    since: Callable[[ir.Table, int], ir.BooleanValue]
+    before: Callable[[ir.Table, int], ir.BooleanValue]
+    matched: Callable[[ir.Table], ir.BooleanValue]
+    low: int
+    high: int | None
+
+
+def _in_window(joined: _Joined, table: ir.Table, window: Window) -> ir.BooleanValue:
+    """Whether a joined row's event is in ``window``; a bound the join already applied is not
+    compared again (one comparison per row and window instead of two, or none)."""
+    conditions = []
+    if _micros(window.start_hours) != joined.low:
+        conditions.append(joined.since(table, _micros(window.start_hours)))
+    if window.end_hours is not None and _micros(window.end_hours) != joined.high:
+        conditions.append(joined.before(table, _micros(window.end_hours)))
+    if not conditions:  # the join's own range: any matched event
+        return joined.matched(table)
+    condition = conditions[0]
+    for other in conditions[1:]:
+        condition &= other
     return condition
 
 
 def _unit_aggregate(events: ir.Table, measure: Measure, where: ir.BooleanValue) -> ir.Scalar:
     if measure.aggregation in ("count", "any"):
-        return events.event.count(where=where)
+        return events.count(where=where)
     if measure.aggregation == "sum":
         return events.value.sum(where=where)
     return events.value.max(where=where)
@@ -216,18 +242,53 @@ def _join_events(
     windows: list[Window],
     *,
     until: datetime | None,
-) -> ir.Table:
-    """Units LEFT JOIN their events of ``names``; events outside every window are dropped in the
-    join itself (units without any are kept), so fewer rows reach the per-unit GROUP BY."""
+) -> _Joined:
+    """Units LEFT JOIN their events of ``names``.
+
+    Events outside every window are dropped in the join condition itself (units without any are
+    kept), so fewer rows reach the per-unit GROUP BY.  The event-name flags (``__e<i>``) are
+    computed on the events before the join, so no name string is carried through it.  On DuckDB
+    both sides carry integer microseconds (``__t0`` per unit, ``__ts`` per event) and every window
+    bound is one integer comparison between them, in the join and after it.
+    """
     events = src.events.filter(src.events.event.isin(names))
     if until is not None:
         events = events.filter(events.timestamp < until)
-    events = events.select("unit", "event", "value", "timestamp")
+    flags = {f"__e{i}": events.event == name for i, name in enumerate(names)}
+    low = min(_micros(w.start_hours) for w in windows)
+    ends = [w.end_hours for w in windows]
+    high = None if None in ends else max(_micros(e or 0) for e in ends)
+    if getattr(con, "name", None) == "duckdb":
+        units = units.mutate(__t0=_epoch_us(units.first_exposure))
+        events = events.select("unit", "value", __ts=_epoch_us(events.timestamp), **flags)
+        predicates = [units.unit == events.unit, events.__ts >= units.__t0 + low]
+        if high is not None:
+            predicates.append(events.__ts < units.__t0 + high)
+        return _Joined(
+            table=units.left_join(events, predicates),
+            since=lambda t, us: t.__ts >= t.__t0 + us if us else t.__ts >= t.__t0,
+            before=lambda t, us: t.__ts < t.__t0 + us if us else t.__ts < t.__t0,
+            matched=lambda t: t.__ts.notnull(),
+            low=low,
+            high=high,
+        )
+    events = events.select("unit", "value", "timestamp", **flags)
     since = _since_exposure(con, events.timestamp, units.first_exposure)
-    predicates = [units.unit == events.unit, since >= min(_micros(w.start_hours) for w in windows)]
-    if all(w.end_hours is not None for w in windows):
-        predicates.append(since < max(_micros(w.end_hours or 0) for w in windows))
-    return units.left_join(events, predicates)
+    predicates = [units.unit == events.unit, since >= low]
+    if high is not None:
+        predicates.append(since < high)
+
+    def delta(t: ir.Table) -> ir.IntegerValue:
+        return _since_exposure(con, t.timestamp, t.first_exposure)
+
+    return _Joined(
+        table=units.left_join(events, predicates),
+        since=lambda t, us: delta(t) >= us,
+        before=lambda t, us: delta(t) < us,
+        matched=lambda t: t.timestamp.notnull(),
+        low=low,
+        high=high,
+    )
 
 
 def _per_unit(
@@ -241,15 +302,13 @@ def _per_unit(
     columns = {name: spec for metric in metrics for name, spec in _columns(metric).items()}
     names = sorted({measure.event for measure, _ in columns.values()})
     windows = list(dict.fromkeys(window for _, window in columns.values()))
-    joined = _join_events(con, src, units, names, windows, until=until)
-    # One flag per distinct window and per event name, computed once per row and shared by
-    # every conditional aggregate (the database does not share them across aggregates itself).
-    since = _since_exposure(con, joined.timestamp, joined.first_exposure)
+    join = _join_events(con, src, units, names, windows, until=until)
+    # One flag per distinct window, computed once per row and shared by every conditional
+    # aggregate (the database does not share them across aggregates itself).
     window_flags = {w: f"__w{i}" for i, w in enumerate(windows)}
     event_flags = {name: f"__e{i}" for i, name in enumerate(names)}
-    joined = joined.mutate(
-        **{flag: _in_window(since, w) for w, flag in window_flags.items()},
-        **{flag: joined.event == name for name, flag in event_flags.items()},
+    joined = join.table.mutate(
+        **{flag: _in_window(join, join.table, w) for w, flag in window_flags.items()}
     )
     # Identical (measure, window) pairs across metrics are aggregated once.
     distinct: dict[tuple[Measure, Window], str] = {}

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from orgloop.catalog.service import CatalogService
-from orgloop.experiments import store
+from orgloop.experiments import spanmetrics, store
 from orgloop.experiments.analysis import Role, Settings, analyse_stats
 from orgloop.experiments.events import ExperimentAlert, ExperimentDecided
 from orgloop.experiments.lifecycle import (
@@ -64,7 +64,9 @@ class ExperimentService:
         bus: EventBus,
         catalog: CatalogService,
         connect: Connect | None = None,
+        spans: spanmetrics.SpanSource | None = None,
     ) -> None:
+        self._spans = spans  # per-variant span sums for span metrics (traces, wired in app.py)
         self._db = db
         self._audit = audit
         self._clock = clock
@@ -277,11 +279,19 @@ class ExperimentService:
         if stopped is not None:
             until = stopped if until is None else min(until, stopped)
         con = self._connect()
+        event_metrics = [m for m in metrics if not spanmetrics.is_span(m)]
         try:
-            stats = analyse(con, experiment=experiment.key, metrics=metrics, until=until)
+            stats = analyse(con, experiment=experiment.key, metrics=event_metrics, until=until)
         finally:
             con.disconnect()
-        report = analyse_stats(stats, metrics, settings).to_dict()
+        end = until or self._clock.now()
+        stats, requests = spanmetrics.with_span_stats(
+            stats, metrics, self._spans, since=_started(experiment), until=end
+        )
+        compared = [spanmetrics.comparable(m) for m in metrics]
+        report = spanmetrics.mark_rows(
+            analyse_stats(stats, compared, settings).to_dict(), metrics, requests
+        )
         report["computed_at"] = self._clock.now().isoformat()
         report["until"] = until.isoformat() if until is not None else None
         report["planned_sample_size"] = experiment.planned_sample_size
@@ -318,3 +328,9 @@ class ExperimentService:
 
 def _dump(experiment: Experiment | None) -> dict[str, Any] | None:
     return None if experiment is None else experiment.model_dump(mode="json")
+
+
+def _started(experiment: Experiment) -> datetime:
+    """When the experiment started, in UTC (SQLite hands back naive UTC timestamps)."""
+    started = experiment.started_at or experiment.created_at
+    return started if started.tzinfo else started.replace(tzinfo=UTC)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import ibis
 import ibis.expr.types as ir
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -23,7 +24,12 @@ class ExposureColumns(BaseModel):
 
     unit: str = _IDENT
     timestamp: str = _IDENT
-    experiment: str = _IDENT
+    experiment: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="None: every row is the one experiment analysed (a one-experiment export).",
+    )
     variant: str = _IDENT
 
 
@@ -45,7 +51,7 @@ class WarehouseMapping(BaseModel):
     events_table: str = Field(default="events", min_length=1)
     database: str | None = Field(default=None, description="Schema (or catalog.schema) of both.")
     exposure_columns: ExposureColumns = ExposureColumns(
-        unit="unit", timestamp="timestamp", experiment="experiment", variant="variant"
+        unit="unit", timestamp="timestamp", variant="variant"
     )
     event_columns: EventColumns = EventColumns(
         unit="unit", timestamp="timestamp", event="event", value="value"
@@ -63,12 +69,28 @@ class Sources:
     events: ir.Table
 
 
-def sources(con: Any, mapping: WarehouseMapping = DEFAULT_MAPPING) -> Sources:
-    """The mapped tables of ``con`` (an Ibis backend), with the analysis's column names."""
+def sources(
+    con: Any, mapping: WarehouseMapping = DEFAULT_MAPPING, *, experiment: str | None = None
+) -> Sources:
+    """The mapped tables of ``con`` (an Ibis backend), with the analysis's column names.
+
+    An exposures table without the experiment column (a one-experiment export) is read as all of
+    ``experiment``, when one is named: the column is only required when it is mapped explicitly.
+    """
     exposures = _table(con, mapping.exposures_table, mapping.database, "exposures_table")
     events = _table(con, mapping.events_table, mapping.database, "events_table")
+    columns = mapping.exposure_columns.model_dump()
+    implicit = mapping.exposure_columns.experiment is None
+    if implicit:
+        columns["experiment"] = "experiment"
+    if implicit and "experiment" not in exposures.columns and experiment is not None:
+        del columns["experiment"]
+        renamed = _rename(exposures, columns, "exposure_columns")
+        exposed = renamed.mutate(experiment=ibis.literal(experiment, type="string"))
+    else:
+        exposed = _rename(exposures, columns, "exposure_columns")
     return Sources(
-        exposures=_rename(exposures, mapping.exposure_columns.model_dump(), "exposure_columns"),
+        exposures=exposed,
         events=_rename(events, mapping.event_columns.model_dump(), "event_columns"),
     )
 

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from orgloop.experiments.ingest import Exposure, ExposureColumns, Track, TrackColumns
+from orgloop.experiments.ingest.parsing import Exposure, ExposureColumns, Track, TrackColumns
 
 Hashes = npt.NDArray[np.int64]
 

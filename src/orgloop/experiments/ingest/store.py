@@ -1,9 +1,9 @@
-"""The embedded store of exposures and events: ``<data_dir>/events.duckdb`` and its ingest log.
+"""The embedded store of tracked events (exposures and track events): ``<data_dir>/events.duckdb`` and its ingest log.
 
 Two threads do the writing, so a request never waits for DuckDB:
 
 - the **writer** takes every batch waiting at that moment, drops ids already stored, appends one
-  line per batch to the ingest log (``eventlog``) and syncs it once for all of them; only then does
+  line per batch to the ingest log (``log``) and syncs it once for all of them; only then does
   any ``append`` of that group return.  So the API acknowledges nothing that is not on disk, and
   concurrent requests share one sync (group commit);
 - the **loader** moves closed log segments into the DuckDB tables with DuckDB's own JSON reader (in
@@ -11,9 +11,9 @@ Two threads do the writing, so a request never waits for DuckDB:
   segment closes after about a second or 32 MB.  Should DuckDB's reader refuse a segment, the
   loader decodes it line by line in Python instead: a logged batch is never dropped.
 
-Readers see every acknowledged event: ``cursor()``, ``counts()`` and ``checkpoint()`` first wait
-until the log is loaded (``flush``).  After a crash, ``EventStore`` loads whatever segments the
-log still holds before it opens for writing.
+Readers see every acknowledged event: ``cursor()`` and ``counts()`` first wait until the log is
+loaded (``flush``).  After a crash, ``EventStore`` loads whatever segments the log still holds
+before it opens for writing.
 
 Idempotency without a primary key: a DuckDB ``PRIMARY KEY`` on the id costs more than the rest of
 the append and grows with the table, so there is none.  Instead the store keeps, per table, a
@@ -40,19 +40,19 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from orgloop.experiments import eventlog
-from orgloop.experiments.eventload import Barrier, Loader
-from orgloop.experiments.eventrows import (
+from orgloop.experiments.ingest import log as ingest_log
+from orgloop.experiments.ingest.loader import Barrier, Loader
+from orgloop.experiments.ingest.parsing import Batch, Exposure, Track
+from orgloop.experiments.ingest.rows import (
     Hashes,
     HashIndex,
     first_occurrences,
     id_hashes,
     stored_hashes,
 )
-from orgloop.experiments.ingest import Batch, Exposure, Track
 
 FILE_NAME = "events.duckdb"
-TABLES = eventlog.TABLES
+TABLES = ingest_log.TABLES
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS exposures (
@@ -144,7 +144,7 @@ class EventStore:
             con=self._con.cursor(),
             seen=seen,
             waiting=self._queue,
-            log=eventlog.LogWriter(log_dir, last + 1),
+            log=ingest_log.LogWriter(log_dir, last + 1),
             loads=loader.waiting,
         )
         self._threads = [
@@ -175,7 +175,7 @@ class EventStore:
         For callers on an event loop: ``await asyncio.wrap_future(store.submit(...))`` waits
         without holding a thread.  Encoding happens here, on the caller's thread.
         """
-        prefix = eventlog.line_prefix(received_at, environment)
+        prefix = ingest_log.line_prefix(received_at, environment)
         rows: dict[str, list[Exposure] | list[Track]] = {
             "exposures": batch.exposure_rows,
             "events": batch.track_rows,
@@ -222,11 +222,6 @@ class EventStore:
         with self._lock:
             return self._con.cursor()
 
-    def checkpoint(self) -> None:
-        self.flush()
-        with self._lock:
-            self._con.execute("CHECKPOINT")
-
     def close(self) -> None:
         if not self._closed:
             self._closed = True
@@ -249,7 +244,7 @@ class _Writer:
     con: duckdb.DuckDBPyConnection
     seen: dict[str, HashIndex]
     waiting: queue.SimpleQueue[_Item]
-    log: eventlog.LogWriter
+    log: ingest_log.LogWriter
     loads: queue.SimpleQueue[int | Barrier | None]
 
     def run(self) -> None:

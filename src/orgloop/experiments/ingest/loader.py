@@ -4,7 +4,7 @@ Each segment is loaded with DuckDB's own JSON reader (C++, off the GIL) in one t
 also records the segment's number in ``ingest_log_loaded``; only then is the file removed, so a
 segment is loaded exactly once, whatever the moment of a crash.  Should DuckDB's reader refuse a
 segment, the msgspec structs that validated its rows decode it instead
-(``eventrows.load_lines_in_python``).  ``recover`` loads what a previous run left behind.
+(``rows.load_lines_in_python``).  ``recover`` loads what a previous run left behind.
 """
 
 from __future__ import annotations
@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
-from orgloop.experiments import eventlog
-from orgloop.experiments.eventrows import load_lines_in_python
+from orgloop.experiments.ingest import log as ingest_log
+from orgloop.experiments.ingest.rows import load_lines_in_python
 
-TABLES = eventlog.TABLES
+TABLES = ingest_log.TABLES
 
 # The row struct of each table's log lines, as DuckDB's JSON reader should read it.
 _ROWS = {
@@ -68,13 +68,13 @@ class Loader:
         """Load the segments a previous run left (after a crash); the last segment number."""
         rows = self.con.execute("SELECT segment FROM ingest_log_loaded").fetchall()
         done: set[int] = {int(row[0]) for row in rows}
-        present = eventlog.segments(self.directory)
+        present = ingest_log.segments(self.directory)
         for seq in present:
             if seq not in done:
                 for table in TABLES:
-                    path = eventlog.segment_path(self.directory, seq, table)
+                    path = ingest_log.segment_path(self.directory, seq, table)
                     if path.exists():
-                        eventlog.repair(path)
+                        ingest_log.repair(path)
                 self.load(seq)
             else:
                 self.remove(seq)
@@ -84,7 +84,7 @@ class Loader:
         return last
 
     def load(self, seq: int) -> None:
-        paths = {t: eventlog.segment_path(self.directory, seq, t) for t in TABLES}
+        paths = {t: ingest_log.segment_path(self.directory, seq, t) for t in TABLES}
         paths = {t: p for t, p in paths.items() if p.exists() and p.stat().st_size}
         try:
             self.transaction(seq, {t: _insert_from_json(t, p) for t, p in paths.items()})
@@ -117,7 +117,7 @@ class Loader:
 
     def remove(self, seq: int) -> None:
         for table in TABLES:
-            eventlog.segment_path(self.directory, seq, table).unlink(missing_ok=True)
+            ingest_log.segment_path(self.directory, seq, table).unlink(missing_ok=True)
 
 
 def _insert_from_json(table: str, path: Path) -> str:

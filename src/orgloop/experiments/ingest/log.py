@@ -9,7 +9,7 @@ segment, one line per batch::
 
     {"r": "<received_at>", "env": "<environment or null>", "rows": [<Exposure or Track>, ...]}
 
-Every line is msgspec's encoding of already validated rows (``ingest.Exposure``/``ingest.Track``),
+Every line is msgspec's encoding of already validated rows (``parsing.Exposure``/``parsing.Track``),
 so it contains no raw newline and its grammar is narrow and known.  The writer appends to the
 current segment; ``rotate`` closes it and hands its number on for loading.  A crash can leave the
 current segment with a partial last line (a batch that was never acknowledged, since its sync did

@@ -1,6 +1,6 @@
 """HTTP ingest of exposures and events: ``POST /api/v1/events`` (thin: parse, check role, append).
 
-The body is read as bytes and decoded by ``ingest.parse_batch`` (not by FastAPI's pydantic body
+The body is read as bytes and decoded by ``parsing.parse_batch`` (not by FastAPI's pydantic body
 model) because per-event pydantic objects would cost more than the whole append.  Decoding runs on
 one thread per router: it holds the GIL, so more threads would only take turns (and delay the
 event loop and the store's writer each time they swap).  The request then waits for the sync of
@@ -18,11 +18,11 @@ import msgspec
 from fastapi import APIRouter, Request, Response
 
 from orgloop.experiments.errors import BatchRejected, BatchTooLarge
-from orgloop.experiments.eventstore import AppendResult, EventStore
-from orgloop.experiments.ingest import Batch, BatchRefused, IngestLimits, parse_batch
+from orgloop.experiments.ingest.parsing import Batch, BatchRefused, IngestLimits, parse_batch
+from orgloop.experiments.ingest.store import AppendResult, EventStore
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.clock import Clock, SystemClock
-from orgloop.kernel.errors import Forbidden, InvalidInput
+from orgloop.kernel.errors import Forbidden, InvalidInput, OrgloopError
 from orgloop.kernel.http import Caller
 
 _ENCODER = msgspec.json.Encoder()
@@ -64,10 +64,15 @@ def build_router(
         "/events",
         summary="Record a batch of exposures and track events (idempotent by event id)",
         openapi_extra=_OPENAPI_BODY,
-        responses={413: {"description": "batch too large"}, 422: {"description": "all rejected"}},
+        responses={
+            413: {"description": "batch too large"},
+            415: {"description": "not JSON"},
+            422: {"description": "all rejected"},
+        },
     )
     async def post_events(request: Request, caller: Caller) -> Response:
         _require_event_writer(caller)
+        _require_json(request)
         body = await request.body()
         loop = asyncio.get_running_loop()
         batch, committed = await loop.run_in_executor(decoder, decode_and_submit, body, caller)
@@ -81,6 +86,16 @@ def build_router(
 def _require_event_writer(caller: Principal) -> None:
     if caller.role == "viewer":
         raise Forbidden("cannot record events: a viewer token is read-only")
+
+
+def _require_json(request: Request) -> None:
+    kind = request.headers.get("content-type", "application/json").lower()
+    if "json" not in kind:
+        raise OrgloopError(
+            f"send the batch as JSON (Content-Type: application/json), not {kind!r}",
+            code="bad_request",
+            status=415,
+        )
 
 
 def _refusal(exc: BatchRefused) -> Exception:

@@ -1,0 +1,103 @@
+"""The hand-written DuckDB peers of the analysis benchmark: one metric with CUPED, per variant.
+
+Two forms of the same query, kept side by side because they differ several-fold in speed:
+
+- ``best``: written the way a DuckDB expert would: first exposure as integer microseconds
+  (``epoch_us``), the one-variant filter as ``min(variant) = max(variant)`` (no distinct
+  aggregate), the metric window and the CUPED pre-period in the join condition as integer
+  comparisons, so only events inside them reach the per-unit ``GROUP BY``;
+- ``interval``: the straightforward form: ``TIMESTAMPTZ`` plus ``INTERVAL`` per event (DuckDB goes
+  through its time-zone calendar for each), ``HAVING count(DISTINCT variant) = 1``, and every
+  event of the metric's name joined and then filtered in the aggregates.
+
+Both return ``variant, n, sum(y), sum(y²), sum(x), sum(x²), sum(x·y)`` for the metric's per-unit
+value ``y`` over ``[0, WINDOW_HOURS)`` and its covariate ``x`` over ``[-LOOKBACK_HOURS, 0)``.
+"""
+
+from __future__ import annotations
+
+from bench.analysis_pandas import LOOKBACK_HOURS, SPECS, WINDOW_HOURS
+
+EXPERIMENT = "bench"
+FORMS = ("best", "interval")
+HOUR_US = 3_600_000_000
+
+_AGGREGATE = {
+    "count": "count(e.unit) FILTER (WHERE {cond})",
+    "sum": "coalesce(sum(e.value) FILTER (WHERE {cond}), 0)",
+    "any": "(count(e.unit) FILTER (WHERE {cond}) > 0)::INT",
+}
+
+_BEST = """
+WITH first_exposures AS (
+    SELECT unit, min(variant) AS variant, epoch_us(min("timestamp")) AS t0
+    FROM exposures
+    WHERE experiment = '{experiment}'
+    GROUP BY unit
+    HAVING min(variant) = max(variant)
+),
+per_unit AS (
+    SELECT f.variant,
+           {y} AS y,
+           {x} AS x
+    FROM first_exposures f
+    LEFT JOIN events e
+        ON e.unit = f.unit AND e.event = '{event}'
+        AND epoch_us(e."timestamp") >= f.t0 - {lookback_us}
+        AND epoch_us(e."timestamp") < f.t0 + {window_us}
+    GROUP BY f.unit, f.variant
+)
+SELECT variant, count(*) AS n, sum(y), sum(y * y), sum(x), sum(x * x), sum(x * y)
+FROM per_unit
+GROUP BY variant
+ORDER BY variant
+"""
+
+_INTERVAL = """
+WITH first_exposures AS (
+    SELECT unit, min(variant) AS variant, min("timestamp") AS first_exposure
+    FROM exposures
+    WHERE experiment = '{experiment}'
+    GROUP BY unit
+    HAVING count(DISTINCT variant) = 1
+),
+per_unit AS (
+    SELECT f.variant,
+           {y} AS y,
+           {x} AS x
+    FROM first_exposures f
+    LEFT JOIN events e ON e.unit = f.unit AND e.event = '{event}'
+    GROUP BY f.unit, f.variant
+)
+SELECT variant, count(*) AS n, sum(y), sum(y * y), sum(x), sum(x * x), sum(x * y)
+FROM per_unit
+GROUP BY variant
+ORDER BY variant
+"""
+
+
+def handwritten_sql(key: str, form: str = "best") -> str:
+    """The one-metric query for metric ``key`` (``visits``, ``carts``, ``revenue``) in ``form``."""
+    spec = next(s for s in SPECS if s.key == key)
+    template = _AGGREGATE[spec.aggregation]
+    if form == "best":
+        # The join keeps [t0 - lookback, t0 + window); the sign of ts - t0 tells the two apart.
+        return _BEST.format(
+            experiment=EXPERIMENT,
+            event=spec.event,
+            y=template.format(cond='epoch_us(e."timestamp") >= f.t0'),
+            x=template.format(cond='epoch_us(e."timestamp") < f.t0'),
+            lookback_us=round(LOOKBACK_HOURS * HOUR_US),
+            window_us=round(WINDOW_HOURS * HOUR_US),
+        )
+    if form != "interval":
+        raise ValueError(f"unknown form {form!r}; expected one of {', '.join(FORMS)}")
+    ts, first = 'e."timestamp"', "f.first_exposure"
+    post = f"{ts} >= {first} AND {ts} < {first} + INTERVAL {{h}} HOUR"
+    pre = f"{ts} >= {first} - INTERVAL {{h}} HOUR AND {ts} < {first}"
+    return _INTERVAL.format(
+        experiment=EXPERIMENT,
+        event=spec.event,
+        y=template.format(cond=post.format(h=int(WINDOW_HOURS))),
+        x=template.format(cond=pre.format(h=int(LOOKBACK_HOURS))),
+    )
