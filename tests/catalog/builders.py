@@ -8,7 +8,7 @@ from typing import Any
 from orgloop.catalog.locations import load_paths
 from orgloop.catalog.writer import entity_to_dict as descriptor_of
 
-SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop" / "catalog-info.yaml"
+SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop" / "catalog" / "catalog-info.yaml"
 
 
 def shop_payload() -> list[dict[str, Any]]:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from orgloop.catalog.cli_validate import run_validate
 from orgloop.catalog.descriptors import YamlRefused, load_yaml
-from orgloop.catalog.validate_cmd import run_validate
 from tests.conformance import suite
 
 TEAM = """\

@@ -18,7 +18,7 @@ def test_validate_runs_offline_and_counts_entities_and_relations() -> None:
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["entities"]["Component"] == 11
-    assert report["relations"] == 196
+    assert report["relations"] == 200
     assert report["errors"] == []
 
 

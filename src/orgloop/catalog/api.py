@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
+from orgloop.catalog.errors import EntityNotFound
 from orgloop.catalog.models import (
     DescriptorIn,
     EntityDetail,
@@ -14,7 +15,6 @@ from orgloop.catalog.models import (
     ImportRequest,
 )
 from orgloop.catalog.service import COLLECTIONS, CatalogService, EntityFilter
-from orgloop.kernel.errors import NotFound
 from orgloop.kernel.http import Caller
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
@@ -96,7 +96,7 @@ def _add_collection(
         caller.require_read()
         entity = catalog.get_entity(name, default_kind=kind)
         if type_ is not None and entity.type != type_:
-            raise NotFound(f"{entity.ref} is a {kind} of type {entity.type!r}, not a {noun}")
+            raise EntityNotFound(f"{entity.ref} is a {kind} of type {entity.type!r}, not a {noun}")
         return entity
 
     list_collection.__doc__ = (

@@ -8,11 +8,12 @@ from typing import Annotated
 
 import typer
 
+from orgloop.catalog.cli_validate import run_validate
 from orgloop.catalog.client import CatalogClient, descriptor_payload
 from orgloop.catalog.descriptors import to_entity
-from orgloop.catalog.entities import Issue, Source, invalid_input
+from orgloop.catalog.entities import Issue, Source
+from orgloop.catalog.errors import CatalogInvalid
 from orgloop.catalog.locations import load_paths
-from orgloop.catalog.validate_cmd import run_validate
 from orgloop.catalog.writer import entity_to_dict as descriptor_of
 from orgloop.catalog.writer import write_catalog
 from orgloop.kernel.console import client, err, exits, out, print_json, render
@@ -66,7 +67,7 @@ def import_(
     """
     loaded = load_paths(paths)
     if loaded.issues:
-        raise invalid_input(loaded.issues)
+        raise CatalogInvalid.of(loaded.issues)
     items = [descriptor_payload(e, descriptor_of(e)) for e in loaded.entities]
     report = CatalogClient(client()).import_descriptors(items, prune=prune, dry_run=dry_run)
     if as_json:

@@ -31,7 +31,3 @@ class CatalogClient:
     def list(self, collection: str, **filters: Any) -> dict[str, Any]:
         result: dict[str, Any] = self._api.get(f"/api/v1/{collection}", **filters)
         return result
-
-    def get(self, collection: str, name: str) -> dict[str, Any]:
-        result: dict[str, Any] = self._api.get(f"/api/v1/{collection}/{name}")
-        return result

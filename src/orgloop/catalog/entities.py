@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from orgloop.kernel.errors import InvalidInput
-
 DEFAULT_NAMESPACE = "default"
 
 
@@ -145,10 +143,3 @@ class Issue:
     def __str__(self) -> str:
         where = self.file if self.document is None else f"{self.file} [document {self.document}]"
         return f"{where} {self.path or '(document)'}: {self.message}"
-
-
-def invalid_input(issues: list[Issue]) -> InvalidInput:
-    """The kernel error for a rejected import, with one entry per issue in ``details``."""
-    first = str(issues[0]) if issues else "invalid catalog"
-    more = f" (and {len(issues) - 1} more)" if len(issues) > 1 else ""
-    return InvalidInput(first + more, details={"errors": [i.to_dict() for i in issues]})

@@ -7,7 +7,8 @@ from typing import Any
 
 from orgloop.catalog import store
 from orgloop.catalog.descriptors import to_entity
-from orgloop.catalog.entities import Entity, Issue, Source, invalid_input, parse_ref
+from orgloop.catalog.entities import Entity, Issue, Source, parse_ref
+from orgloop.catalog.errors import CatalogInvalid, EntityNotFound
 from orgloop.catalog.events import CatalogChanged
 from orgloop.catalog.models import (
     DescriptorIn,
@@ -18,7 +19,9 @@ from orgloop.catalog.models import (
     ImportRequest,
     Relation,
 )
+from orgloop.catalog.neighbours import check_delete, check_write, parsed
 from orgloop.catalog.relations import derive_relations
+from orgloop.catalog.validation import is_service, service_name
 from orgloop.catalog.validation import validate as validate_entities
 from orgloop.catalog.writer import entity_to_dict as descriptor_of
 from orgloop.kernel.audit import AuditLog
@@ -26,9 +29,11 @@ from orgloop.kernel.auth import Principal
 from orgloop.kernel.bus import EventBus
 from orgloop.kernel.clock import Clock
 from orgloop.kernel.db import Database
-from orgloop.kernel.errors import NotFound
 
 EntityFilter = store.EntityFilter
+Row = store.StoredEntity
+Change = tuple[Entity, dict[str, Any], Row | None]
+"""An entity to store, its descriptor, and what was stored under its ref before (if anything)."""
 
 # The REST collections and the entities they list.
 COLLECTIONS: dict[str, tuple[str, str | None]] = {
@@ -67,7 +72,7 @@ class CatalogService:
         with self._db.reading() as session:
             row = store.get(session, key)
             if row is None:
-                raise NotFound(f"no entity {key!r} in the catalog", details={"ref": key})
+                raise EntityNotFound(f"no entity {key!r} in the catalog", details={"ref": key})
             relations = store.relations_of(session, [key])
         return _detail(row, relations)
 
@@ -85,42 +90,38 @@ class CatalogService:
         with self._db.reading() as session:
             return [r.descriptor for r in store.all_entities(session)]
 
-    def count_relations(self) -> int:
-        with self._db.reading() as session:
-            return store.count_relations(session)
-
     # -- changing ----------------------------------------------------------------------------
 
     def import_catalog(self, request: ImportRequest, *, actor: Principal) -> ImportReport:
         """Apply a whole source at once: every entity lands, or none does."""
         incoming = _parse(request.entities)
+        descriptors = {ref: descriptor_of(entity) for ref, entity in incoming.items()}
         with self._db.transaction() as session:
             existing = {e.ref: e for e in store.all_entities(session)}
             missing = sorted(existing.keys() - incoming.keys())
-            kept = [] if request.prune else [_entity(existing[r]) for r in missing]
+            kept = [] if request.prune else [parsed(existing[r]) for r in missing]
             issues = validate_entities([*incoming.values(), *kept])
             if issues:
-                raise invalid_input(issues)
-            created, updated = _classify(incoming, existing)
+                raise CatalogInvalid.of(issues)
+            created, updated = _classify(descriptors, existing)
             removed = missing if request.prune else []
             for ref in [*created, *updated]:
                 actor.require_write(owner=_owner(incoming[ref]), what=ref)
             for ref in [*updated, *removed]:
                 actor.require_write(owner=existing[ref].owner, what=ref)
-            relations = derive_relations([*incoming.values(), *kept])
             report = ImportReport(
                 created=created,
                 updated=updated,
                 unchanged=len(incoming) - len(created) - len(updated),
                 missing=missing,
                 removed=removed,
-                relations=len(relations),
+                relations=len(derive_relations([*incoming.values(), *kept])),
                 dry_run=request.dry_run,
             )
             if request.dry_run:
                 return report
-            for ref in [*created, *updated]:
-                self._save(session, incoming[ref], before=existing.get(ref), actor=actor)
+            changes = [(incoming[r], descriptors[r], existing.get(r)) for r in [*created, *updated]]
+            self._save(session, changes, actor=actor)
             for ref in removed:
                 self._audit.record(
                     session,
@@ -132,47 +133,47 @@ class CatalogService:
                     after=None,
                 )
             store.delete(session, removed)
-            store.replace_relations(session, (r.as_tuple() for r in relations))
         self._bus.publish(CatalogChanged(changed=tuple(created + updated), removed=tuple(removed)))
         return report
 
     def put_entity(self, body: DescriptorIn, *, actor: Principal) -> EntityDetail:
-        """Create or replace one entity; its references must resolve in the catalog."""
+        """Create or replace one entity; its references must resolve in the catalog.
+
+        Reads only what the entity touches (see ``neighbours``) and replaces only its relations.
+        """
         entity = next(iter(_parse([body]).values()))
+        key = entity.ref.key
         with self._db.transaction() as session:
-            before = store.get(session, entity.ref.key)
+            before = store.get(session, key)
             if before is not None:
-                actor.require_write(owner=before.owner, what=entity.ref.key)
-            actor.require_write(owner=_owner(entity), what=entity.ref.key)
-            others = [_entity(e) for e in store.all_entities(session) if e.ref != entity.ref.key]
-            issues = validate_entities([entity, *others])
+                actor.require_write(owner=before.owner, what=key)
+            actor.require_write(owner=_owner(entity), what=key)
+            issues = check_write(session, entity)
             if issues:
-                raise invalid_input(issues)
-            self._save(session, entity, before=before, actor=actor)
-            store.replace_relations(
-                session, (r.as_tuple() for r in derive_relations([entity, *others]))
-            )
-        self._bus.publish(CatalogChanged(changed=(entity.ref.key,), removed=()))
-        return self.get_entity(entity.ref.key)
+                raise CatalogInvalid.of(issues)
+            self._save(session, [(entity, descriptor_of(entity), before)], actor=actor)
+            row = store.get(session, key)  # as stored: the database's datetime, as get_entity
+            assert row is not None
+            detail = _detail(row, store.relations_of(session, [key]))
+        self._bus.publish(CatalogChanged(changed=(key,), removed=()))
+        return detail
 
     def delete_entity(self, ref: str, *, actor: Principal) -> None:
         key = _key(ref, None)
         with self._db.transaction() as session:
             before = store.get(session, key)
             if before is None:
-                raise NotFound(f"no entity {key!r} in the catalog", details={"ref": key})
+                raise EntityNotFound(f"no entity {key!r} in the catalog", details={"ref": key})
             actor.require_write(owner=before.owner, what=key)
-            others = [_entity(e) for e in store.all_entities(session) if e.ref != key]
-            issues = validate_entities(others)
+            issues = check_delete(session, key)
             if issues:
-                raise invalid_input(
+                raise CatalogInvalid.of(
                     [
                         Issue(i.file, i.document, i.path, f"{i.message} (after deleting {key})")
                         for i in issues
                     ]
                 )
             store.delete(session, [key])
-            store.replace_relations(session, (r.as_tuple() for r in derive_relations(others)))
             self._audit.record(
                 session,
                 actor=actor,
@@ -184,55 +185,64 @@ class CatalogService:
             )
         self._bus.publish(CatalogChanged(changed=(), removed=(key,)))
 
-    def _save(
-        self, session: Any, entity: Entity, *, before: store.StoredEntity | None, actor: Principal
-    ) -> None:
-        row = _row(entity, self._clock)
-        store.upsert(session, row)
-        self._audit.record(
-            session,
-            actor=actor,
-            action="catalog.entity.update" if before else "catalog.entity.create",
-            kind="entity",
-            ref=row.ref,
-            before=before.descriptor if before else None,
-            after=row.descriptor,
-        )
+    def _save(self, session: Any, changes: Sequence[Change], *, actor: Principal) -> None:
+        """Store the entities with the relations they declare, and audit each change."""
+        rows = [_row(entity, descriptor, self._clock) for entity, descriptor, _ in changes]
+        befores = [before for *_, before in changes]
+        store.add(session, [row for row, before in zip(rows, befores, strict=True) if not before])
+        store.replace(session, [row for row, before in zip(rows, befores, strict=True) if before])
+        store.set_relations(session, _declared(entity for entity, *_ in changes))
+        for row, before in zip(rows, befores, strict=True):
+            self._audit.record(
+                session,
+                actor=actor,
+                action="catalog.entity.update" if before else "catalog.entity.create",
+                kind="entity",
+                ref=row.ref,
+                before=before.descriptor if before else None,
+                after=row.descriptor,
+            )
 
 
 def _parse(items: Sequence[DescriptorIn]) -> dict[str, Entity]:
+    """Each descriptor read once into an entity, by ref; a duplicate ref is an error."""
     issues: list[Issue] = []
-    found: dict[str, Entity] = {}
-    for item in items:
-        entity = to_entity(item.descriptor, Source(item.file, item.document), issues)
-        if entity is not None:
-            found.setdefault(entity.ref.key, entity)
+    parsed_items = [
+        entity
+        for item in items
+        if (entity := to_entity(item.descriptor, Source(item.file, item.document), issues))
+        is not None
+    ]
     if issues:
-        raise invalid_input(issues)
-    if len(found) < len(items):
+        raise CatalogInvalid.of(issues)
+    found: dict[str, Entity] = {}
+    for entity in parsed_items:
+        found.setdefault(entity.ref.key, entity)
+    if len(found) < len(parsed_items):
         # Let validation name both places of a duplicate.
-        all_entities = [
-            e
-            for i in items
-            if (e := to_entity(i.descriptor, Source(i.file, i.document), [])) is not None
-        ]
-        duplicate_issues = validate_entities(all_entities)
-        raise invalid_input(
+        duplicate_issues = validate_entities(parsed_items)
+        raise CatalogInvalid.of(
             duplicate_issues or [Issue("<request>", None, "", "duplicate entities")]
         )
     return found
 
 
 def _classify(
-    incoming: dict[str, Entity], existing: dict[str, store.StoredEntity]
+    incoming: dict[str, dict[str, Any]], existing: dict[str, store.StoredEntity]
 ) -> tuple[list[str], list[str]]:
+    """Refs created and refs whose descriptor changed, each sorted."""
     created = sorted(incoming.keys() - existing.keys())
     updated = sorted(
         ref
         for ref in incoming.keys() & existing.keys()
-        if descriptor_of(incoming[ref]) != existing[ref].descriptor
+        if incoming[ref] != existing[ref].descriptor
     )
     return created, updated
+
+
+def _declared(entities: Iterable[Entity]) -> dict[str, list[store.Relation]]:
+    """The relations each entity's own descriptor implies, by its key."""
+    return {e.ref.key: [r.as_tuple() for r in derive_relations([e])] for e in entities}
 
 
 def _owner(entity: Entity) -> str | None:
@@ -250,7 +260,7 @@ def _owner(entity: Entity) -> str | None:
         return None
 
 
-def _row(entity: Entity, clock: Clock) -> store.StoredEntity:
+def _row(entity: Entity, descriptor: dict[str, Any], clock: Clock) -> store.StoredEntity:
     spec = entity.spec
     system = spec.get("system")
     system_ref = None
@@ -266,17 +276,11 @@ def _row(entity: Entity, clock: Clock) -> store.StoredEntity:
         lifecycle=_text(spec.get("lifecycle")),
         owner=_owner(entity),
         system=system_ref,
-        descriptor=descriptor_of(entity),
+        service_name=service_name(entity) if is_service(entity) else None,
+        descriptor=descriptor,
         source=f"{entity.source.file}#{entity.source.document}",
         updated_at=clock.now(),
     )
-
-
-def _entity(row: store.StoredEntity) -> Entity:
-    file, _, document = (row.source or "<catalog>#0").rpartition("#")
-    entity = to_entity(row.descriptor, Source(file or "<catalog>", int(document or 0)), [])
-    assert entity is not None, f"stored descriptor of {row.ref} no longer parses"
-    return entity
 
 
 def _text(value: Any) -> str | None:
