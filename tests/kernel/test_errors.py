@@ -47,8 +47,9 @@ def test_unknown_routes_and_bad_json_use_the_shape(admin: TestClient) -> None:
     broken = admin.post(
         "/api/v1/tokens", content=b"{not json", headers={"Content-Type": "application/json"}
     )
-    assert broken.status_code == 422
-    assert broken.json()["error"]["code"] == "invalid_input"
+    assert broken.status_code == 400
+    assert broken.json()["error"]["code"] == "bad_request"
+    assert "not valid JSON at character 1" in broken.json()["error"]["message"]
 
 
 def test_oversized_bodies_get_413_before_being_read(admin: TestClient) -> None:

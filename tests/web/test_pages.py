@@ -159,10 +159,10 @@ def test_every_link_on_the_dashboard_leads_to_a_page(browser: TestClient) -> Non
         assert browser.get(href).status_code == 200, href
 
 
-def test_a_capability_not_built_yet_says_what_will_be_there(browser: TestClient) -> None:
+def test_the_insights_page_links_each_insight(browser: TestClient) -> None:
     response = browser.get("/insights")
     assert response.status_code == 200
-    assert "has not landed yet" in response.text
+    assert 'href="/insights/conway"' in response.text
     assert "Conway alignment" in response.text
 
 

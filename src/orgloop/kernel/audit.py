@@ -75,7 +75,8 @@ class AuditLog:
         if resource_id:
             query = query.where(_AuditRow.resource_id == resource_id)
         if action:
-            query = query.where(_AuditRow.action.startswith(action))
+            # autoescape: "%" and "_" in the filter are literal characters, not LIKE wildcards
+            query = query.where(_AuditRow.action.startswith(action, autoescape=True))
         with self._db.reading() as session:
             total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
             rows = session.scalars(

@@ -76,3 +76,6 @@ def _short(ref: str) -> str:
 
 SYSTEM = Principal(token_id="system", name="system", role="admin")
 """The principal of work orgloop does on its own (first start, scheduled jobs)."""
+
+RECOVERY = Principal(token_id="recovery", name="recovery", role="admin")
+"""The principal of ``orgloop tokens recover``, run by an operator on the server's machine."""

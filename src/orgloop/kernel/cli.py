@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -91,10 +92,62 @@ def revoke_token(
     out.print(f"revoked {token['id']} ({token['name']})")
 
 
+@tokens_app.command("recover")
+@exits
+def recover_token(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="The server's data directory (ORGLOOP_DATA_DIR); not needed when "
+            "ORGLOOP_DATABASE_URL names the database."
+        ),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Create a new admin token straight in the database, for an operator locked out.
+
+    Run it on the server's machine, with the server's settings (the data directory or
+    ORGLOOP_DATABASE_URL): it needs no token, only access to the database.  The secret is printed
+    once; the audit log records it with the actor "recovery".
+    """
+    from orgloop.kernel.audit import AuditLog
+    from orgloop.kernel.clock import SystemClock
+    from orgloop.kernel.db import Database
+    from orgloop.kernel.ids import RandomIds
+    from orgloop.kernel.settings import Settings
+    from orgloop.kernel.tokens import TokenService
+
+    settings = Settings(**({"data_dir": data_dir} if data_dir is not None else {}))  # type: ignore[arg-type]
+    url = settings.resolved_database_url()
+    if not settings.database_url and not (settings.data_dir / "orgloop.db").exists():
+        err.print(f"no orgloop database in {settings.data_dir}; pass the server's --data-dir")
+        raise typer.Exit(1)
+    db = Database.from_url(url)
+    clock = SystemClock()
+    try:
+        tokens = TokenService(
+            db=db, audit=AuditLog(db=db, clock=clock), clock=clock, ids=RandomIds()
+        )
+        created = tokens.recover_admin()
+    finally:
+        db.engine.dispose()
+    if as_json:
+        print_json(created.model_dump(mode="json"))
+        return
+    err.print("Created an admin token. It is shown once; store it now:")
+    out.print(created.secret, highlight=False)
+
+
 @exits
 def audit(
     kind: Annotated[
-        str | None, typer.Option("--kind", help="Only this resource kind, e.g. service, flag.")
+        str | None,
+        typer.Option(
+            "--kind",
+            help="Only this kind of resource: entity (the catalog's services, APIs, teams...), "
+            "token, flag, saved_group, experiment, api_version, contract, verification, "
+            "deployment or environment.",
+        ),
     ] = None,
     resource: Annotated[
         str | None, typer.Option("--resource", help="Only this resource id.")
@@ -105,13 +158,24 @@ def audit(
     limit: Annotated[int, typer.Option("--limit", min=1, max=500)] = 50,
     as_json: JsonFlag = False,
 ) -> None:
-    """Read the audit log: who changed what, when, before and after (newest first)."""
+    """Read the audit log: who changed what, when, before and after (newest first).
+
+    The table's change column is a compact diff of each entry; --json has the full before and
+    after.
+    """
+    from orgloop.kernel.audit_view import change, check_kind
+
     page = client().get(
-        "/api/v1/audit", resource_kind=kind, resource_id=resource, action=action, limit=limit
+        "/api/v1/audit",
+        resource_kind=check_kind(kind),
+        resource_id=resource,
+        action=action,
+        limit=limit,
     )
+    rows = [{**e, "change": change(e.get("before"), e.get("after"))} for e in page["items"]]
     render(
-        page["items"],
-        ["id", "at", "actor", "action", "resource_kind", "resource_id"],
+        rows,
+        ["id", "at", "actor", "action", "resource_kind", "resource_id", "change"],
         as_json=as_json,
         raw=page,
     )

@@ -9,6 +9,7 @@ import functools
 import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import PurePath
 from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
@@ -17,7 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from orgloop.kernel.client import ApiClient
-from orgloop.kernel.errors import OrgloopError
+from orgloop.kernel.errors import InvalidInput, OrgloopError
 
 _INPUT_ERRORS = {"bad_request", "invalid_input", "not_found", "payload_too_large"}
 
@@ -28,17 +29,11 @@ R = TypeVar("R")
 out = Console(soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 160)
 
-_client_factory: Callable[[], ApiClient] = ApiClient
-
 
 def client() -> ApiClient:
-    """The API client commands use; tests swap the factory for an in-process transport."""
-    return _client_factory()
-
-
-def use_client_factory(factory: Callable[[], ApiClient]) -> None:
-    global _client_factory
-    _client_factory = factory
+    """The API client commands use (server and token: ``ORGLOOP_URL``/``ORGLOOP_TOKEN``, else
+    ``orgloop login``'s file)."""
+    return ApiClient()
 
 
 def print_json(data: Any) -> None:
@@ -77,7 +72,8 @@ def _cell(value: Any) -> str:
 
 
 def exits(func: Callable[P, R]) -> Callable[P, R]:
-    """Print orgloop errors to stderr (message and field paths) and exit non-zero."""
+    """Print orgloop errors to stderr (message and field paths) and exit non-zero; a file that
+    cannot be read (missing, a directory, unreadable, not UTF-8) is one line naming it, exit 2."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -85,6 +81,13 @@ def exits(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except OrgloopError as exc:
             fail(exc)
+        except OSError as exc:  # a file the user named is missing, a directory or unreadable
+            if exc.filename is None:
+                raise
+            fail(InvalidInput(f"{exc.filename}: {exc.strerror or exc}"))
+        except UnicodeDecodeError as exc:
+            named = [str(v) for v in (*args, *kwargs.values()) if isinstance(v, PurePath)]
+            fail(InvalidInput(f"{', '.join(named) or 'input'}: not UTF-8 text ({exc.reason})"))
 
     return wrapper
 
@@ -96,6 +99,8 @@ def fail(exc: OrgloopError) -> NoReturn:
             where = ":".join(
                 str(item[k]) for k in ("file", "document", "path") if item.get(k) is not None
             )
-            err.print(escape(f"  {where}: {item.get('message', '')}"), highlight=False)
+            line = f"{where}: {item.get('message', '')}"
+            if line != exc.message:  # a single error is already the message line
+                err.print(escape(f"  {line}"), highlight=False)
     code = 2 if exc.code in _INPUT_ERRORS else 1
     raise typer.Exit(code)

@@ -8,13 +8,14 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.errors import InvalidInput, OrgloopError, PayloadTooLarge, Unauthenticated
+from orgloop.kernel.responses import SECURITY_HEADERS
+from orgloop.kernel.responses import SafeJSONResponse as JSONResponse
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +27,7 @@ _STATUS_CODES: dict[int, Any] = {
     405: "bad_request",
     409: "conflict",
     413: "payload_too_large",
+    415: "bad_request",
     422: "invalid_input",
 }
 
@@ -35,11 +37,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_orgloop_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, OrgloopError)
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        challenge = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        headers = {**SECURITY_HEADERS, **challenge}
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
 
     async def on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, RequestValidationError)
+        malformed = _malformed_json(exc.errors())
+        if malformed is not None:
+            return JSONResponse(malformed.to_dict(), status_code=400, headers=SECURITY_HEADERS)
         errors = [
             {
                 "path": _path(err.get("loc", ())),
@@ -53,28 +59,46 @@ def install_error_handlers(app: FastAPI) -> None:
             f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
         )
         return JSONResponse(
-            InvalidInput(summary, details={"errors": errors}).to_dict(), status_code=422
+            InvalidInput(summary, details={"errors": errors}).to_dict(),
+            status_code=422,
+            headers=SECURITY_HEADERS,
         )
 
     async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _STATUS_CODES.get(exc.status_code, "bad_request")
         err = OrgloopError(str(exc.detail), code=code, status=exc.status_code)
-        return JSONResponse(
-            err.to_dict(), status_code=exc.status_code, headers=getattr(exc, "headers", None)
-        )
+        headers = {**SECURITY_HEADERS, **(getattr(exc, "headers", None) or {})}
+        return JSONResponse(err.to_dict(), status_code=exc.status_code, headers=headers)
 
     async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
         err = OrgloopError(
             "internal error; the server log has the details", code="internal_error", status=500
         )
-        return JSONResponse(err.to_dict(), status_code=500)
+        return JSONResponse(err.to_dict(), status_code=500, headers=SECURITY_HEADERS)
 
     app.add_exception_handler(OrgloopError, on_orgloop_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def _malformed_json(errors: Any) -> OrgloopError | None:
+    """A body that is not JSON at all is a 400 (docs/errors.md), not a field's 422."""
+    for err in errors:
+        if err.get("type") == "json_invalid":
+            where = err.get("loc", ())
+            position = where[-1] if where and isinstance(where[-1], int) else None
+            at = f" at character {position}" if position is not None else ""
+            reason = (err.get("ctx") or {}).get("error") or "not valid JSON"
+            return OrgloopError(
+                f"the request body is not valid JSON{at}: {reason}",
+                code="bad_request",
+                status=400,
+                details={"position": position},
+            )
+    return None
 
 
 def _path(loc: Any) -> str:
@@ -102,20 +126,35 @@ class BodyLimit:
             await self._refuse(send)
             return
         seen = 0
+        exceeded = False
+        refused = False
 
         async def limited() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise PayloadTooLarge(self._message())
             return message
 
+        async def guarded_send(message: Message) -> None:
+            # A route (or FastAPI's body parser) may turn the refusal into its own error
+            # response; once the body went over the limit, the answer is 413 whatever it says.
+            nonlocal refused
+            if not exceeded:
+                await send(message)
+            elif not refused:
+                refused = True
+                await self._refuse(send)
+
         try:
-            await self.app(scope, limited, send)
+            await self.app(scope, limited, guarded_send)
         except PayloadTooLarge:
-            await self._refuse(send)
+            if not refused:
+                refused = True
+                await self._refuse(send)
 
     def _message(self) -> str:
         return f"request body is larger than the limit of {self.max_bytes} bytes"

@@ -34,6 +34,29 @@ class Settings(BaseSettings):
         description="How often 'orgloop serve' analyses running experiments (0: never).",
     )
     public_url: str | None = Field(default=None, description="URL printed for people to open.")
+    trace_retention_hours: float = Field(
+        default=72.0, gt=0, description="Spans and paired calls older than this are deleted."
+    )
+    trace_pairing_ttl_seconds: float = Field(
+        default=10.0, gt=0, description="How long a client or server span waits for its partner."
+    )
+    trace_pairing_max_items: int = Field(
+        default=100_000, ge=1, description="Unpaired spans held at most (more are dropped)."
+    )
+    metrics_public: bool = Field(
+        default=False, description="Serve /metrics without a token (for scrapers that send none)."
+    )
+    otlp_port: int | None = Field(
+        default=None,
+        description="Also receive OTLP/HTTP spans on this port (conventionally 4318).",
+    )
+    service_graph_prometheus_url: str | None = Field(
+        default=None,
+        description=(
+            "Read the service graph from this Prometheus (servicegraph connector metrics, e.g. "
+            "written by a Collector fleet) instead of pairing spans in orgloop."
+        ),
+    )
 
     def resolved_database_url(self) -> str:
         if self.database_url:

@@ -6,13 +6,13 @@ import time
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from orgloop.kernel.audit import AuditLog
-from orgloop.kernel.auth import Principal, Role, hash_secret, new_secret
+from orgloop.kernel.auth import RECOVERY, SYSTEM, Principal, Role, hash_secret, new_secret
 from orgloop.kernel.clock import Clock
 from orgloop.kernel.db import Base, Database
-from orgloop.kernel.errors import InvalidInput, NotFound, Unauthenticated
+from orgloop.kernel.errors import Conflict, InvalidInput, NotFound, Unauthenticated
 from orgloop.kernel.ids import IdFactory
 from orgloop.kernel.models import Token, TokenCreate, TokenCreated
 
@@ -90,9 +90,12 @@ class TokenService:
         with self._db.reading() as session:
             if session.scalar(sa.select(sa.func.count()).select_from(_TokenRow)):
                 return None
-        from orgloop.kernel.auth import SYSTEM
-
         return self.create(TokenCreate(role="admin", name="first-admin"), actor=SYSTEM)
+
+    def recover_admin(self) -> TokenCreated:
+        """A new admin token for an operator locked out (run on the server's machine, with the
+        database at hand; audited with the actor "recovery")."""
+        return self.create(TokenCreate(role="admin", name="recovered-admin"), actor=RECOVERY)
 
     def list(self, *, actor: Principal, include_revoked: bool = False) -> list[Token]:
         actor.require_admin("listing tokens")
@@ -110,6 +113,8 @@ class TokenService:
                 raise NotFound(f"no token with id {token_id!r}", details={"id": token_id})
             before = _to_model(row).model_dump(mode="json")
             if row.revoked_at is None:
+                if row.role == "admin":
+                    _keep_one_admin(session, row.id)
                 row.revoked_at = self._clock.now()
             after = _to_model(row)
             self._audit.record(
@@ -138,6 +143,22 @@ class TokenService:
             principal = _principal(row)
         self._cache[digest] = (principal, time.monotonic() + CACHE_SECONDS)
         return principal
+
+
+def _keep_one_admin(session: Session, revoking: str) -> None:
+    """Refuse revoking the last live admin token: no one could manage tokens afterwards."""
+    others = session.scalar(
+        sa.select(sa.func.count())
+        .select_from(_TokenRow)
+        .where(_TokenRow.role == "admin", _TokenRow.revoked_at.is_(None), _TokenRow.id != revoking)
+    )
+    if not others:
+        raise Conflict(
+            "this is the last admin token; create another admin token first "
+            "('orgloop tokens create --role admin'), or, if locked out, run "
+            "'orgloop tokens recover' on the server's machine",
+            details={"id": revoking},
+        )
 
 
 def _principal(row: _TokenRow) -> Principal:

@@ -1,7 +1,7 @@
 """Flag rules in words: targeting conditions, rollouts, experiments and prerequisites.
 
-Pure: the engine's rule dicts (see ``src/orgloop/flags/README.md``) in, short sentences out.  An
-operator without a phrase here is shown as its JSON, so nothing is ever hidden.
+Pure: the engine's rule dicts (see ``src/orgloop/flags/engine/README.md``) in, short sentences
+out.  An operator without a phrase here is shown as its JSON, so nothing is ever hidden.
 """
 
 from __future__ import annotations

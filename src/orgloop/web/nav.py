@@ -20,6 +20,9 @@ SECTIONS: list[dict[str, Any]] = [
         {"title": "Deprecations", "href": "/contracts/deprecations"},
         {"title": "Dependency graph", "href": "/graph"},
     ]},
+    {"title": "Traces", "about": "What really calls what, how often, how well.", "links": [
+        {"title": "Runtime service graph", "href": "/traces"},
+    ]},
     {"title": "Flags", "about": "Feature flags and rollouts.", "links": [
         {"title": "Flags", "href": "/flags"},
     ]},
@@ -29,16 +32,17 @@ SECTIONS: list[dict[str, Any]] = [
         {"title": "Velocity", "href": "/experiments/velocity"},
     ]},
     {"title": "Insights", "about": "Are we a distributed monolith?", "links": [
-        {"title": "Insights", "href": "/insights"},
+        {"title": "Overview", "href": "/insights"},
+        {"title": "Conway alignment", "href": "/insights/conway"},
+        {"title": "Monolith signals", "href": "/insights/monolith"},
+        {"title": "DORA", "href": "/insights/dora"},
+        {"title": "Flow", "href": "/insights/flow"},
+        {"title": "Team shape", "href": "/insights/teams"},
+        {"title": "Learning velocity", "href": "/insights/velocity"},
+        {"title": "What if", "href": "/insights/whatif"},
     ]},
 ]  # fmt: skip
 """Top-level sections in the order the navigation bar shows them."""
 
-COMING: dict[str, dict[str, str]] = {
-    "/insights": {
-        "title": "Insights",
-        "what": "The observed service graph joined with ownership: Conway alignment, lockstep "
-        "deploys, cycles, deep call chains, DORA and flow metrics.",
-    },
-}
+COMING: dict[str, dict[str, str]] = {}
 """Pages of capabilities that have not landed yet: they say what will be there, never 404."""

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from orgloop.web.catalogviews import TEAM_TYPE
 from orgloop.web.links import href, link
 from orgloop.web.nav import SECTIONS
 from orgloop.web.reader import Reader, summary_view, targets
-from orgloop.web.views import TEAM_TYPE
 
 
 def dashboard(reader: Reader) -> dict[str, Any]:

@@ -12,16 +12,18 @@ from orgloop.contracts.service import ContractService
 from orgloop.experiments.service import ExperimentService
 from orgloop.flags.service import FlagService
 from orgloop.kernel.auth import Principal
+from orgloop.traces.service import TraceService
 from orgloop.web import (
-    contractservice,
+    catalogviews,
     contractviews,
     experimentviews,
     flagactions,
     flagviews,
     login,
     overview,
+    servicecontracts,
     session,
-    views,
+    traceviews,
 )
 from orgloop.web.csrf import token_for
 from orgloop.web.nav import COMING
@@ -38,6 +40,7 @@ def build_router(
     contracts: ContractService,
     flags: FlagService,
     experiments: ExperimentService,
+    traces: TraceService | None = None,
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     reader = Reader(catalog)
@@ -45,13 +48,13 @@ def build_router(
     catalog_pages: list[tuple[str, str, Build]] = [
         ("/", "dashboard.html", overview.dashboard),
         ("/teams", "teams.html", overview.teams),
-        ("/teams/{name}", "team.html", views.team_page),
+        ("/teams/{name}", "team.html", catalogviews.team_page),
         ("/services", "services.html", overview.services),
-        ("/services/{name}", "service.html", views.service_page),
+        ("/services/{name}", "service.html", catalogviews.service_page),
         ("/apis", "apis.html", overview.apis),
-        ("/apis/{name}", "api.html", views.api_page),
+        ("/apis/{name}", "api.html", catalogviews.api_page),
         ("/systems", "systems.html", overview.systems),
-        ("/systems/{name}", "system.html", views.system_page),
+        ("/systems/{name}", "system.html", catalogviews.system_page),
         ("/groups", "groups.html", overview.group_tree),
         ("/graph", "graph.html", _graph),
     ]
@@ -61,6 +64,7 @@ def build_router(
         *_contract_pages(reader, contracts),
         *_flag_pages(reader, flags),
         *_experiment_pages(reader, experiments),
+        *(_trace_pages(reader, traces) if traces is not None else []),
     ]:
         add_page(router, path, template, page)
     flagactions.add_routes(router, flags)
@@ -74,7 +78,7 @@ def _contract_pages(reader: Reader, contracts: ContractService) -> list[tuple[st
         ("/contracts/versions", "contracts_index.html",
          lambda _r, _p: contractviews.versions_index(reader, contracts)),
         ("/contracts/services/{name}", "contracts_service.html",
-         lambda r, _p: contractservice.service_contracts(reader, contracts, r.path_params["name"])),
+         lambda r, _p: servicecontracts.service_contracts(reader, contracts, r.path_params["name"])),
         ("/contracts/environments", "environments.html",
          lambda _r, _p: contractviews.matrix(reader, contracts)),
         ("/contracts/can-i-deploy", "can_i_deploy.html",
@@ -109,6 +113,16 @@ def _experiment_pages(
          lambda r, _p: experimentviews.velocity_page(reader, experiments, _query(r))),
         ("/experiments/{key}", "experiment.html",
          lambda r, p: experimentviews.experiment_page(reader, experiments, r.path_params["key"], p)),
+    ]  # fmt: skip
+
+
+def _trace_pages(reader: Reader, traces: TraceService) -> list[tuple[str, str, PageBuild]]:
+    # "/traces/edge" before "/traces/{trace_id}", which would otherwise take it as an id.
+    return [
+        ("/traces", "traces.html", lambda r, _p: traceviews.runtime_graph(reader, traces, _query(r))),
+        ("/traces/edge", "trace_edge.html", lambda r, _p: traceviews.edge_page(traces, _query(r))),
+        ("/traces/{trace_id}", "trace.html",
+         lambda r, _p: traceviews.trace_page(reader, traces, r.path_params["trace_id"])),
     ]  # fmt: skip
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from orgloop.kernel.auth import Principal
+from orgloop.kernel.responses import SECURITY_HEADERS, safe_text
+from orgloop.kernel.responses import SafeJSONResponse as JSONResponse
 from orgloop.web import TEMPLATES_DIR
 from orgloop.web.nav import SECTIONS
 
@@ -21,14 +23,7 @@ _env = Environment(
     lstrip_blocks=True,
 )
 
-HEADERS = {
-    # Everything comes from this server; the policy makes a stray CDN link fail loudly.
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; "
-    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "Cache-Control": "no-store",
-}
+HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
 
 
 def wants_json(request: Request) -> bool:
@@ -61,7 +56,7 @@ def html(
         "me": principal.label if principal else None,
     }
     body = _env.get_template(template).render(context)
-    return HTMLResponse(body, status_code=status, headers=HEADERS)
+    return HTMLResponse(safe_text(body), status_code=status, headers=HEADERS)
 
 
 def as_json(data: Any, *, status: int = 200) -> JSONResponse:

@@ -56,6 +56,8 @@ def login_needed(request: Request) -> Response:
     if wants_json(request):
         problem = Unauthenticated("log in at /login or send 'Authorization: Bearer <token>'")
         return as_json(problem.to_dict(), status=401)
+    if session.token_of(request):
+        return login.rejected(request)  # a token was sent but is unknown or revoked: 401
     here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return RedirectResponse(f"/login?{urlencode({'next': here})}", status_code=303)
 
