@@ -1,14 +1,23 @@
-"""``make demo`` works: a real server process, the shop imported over HTTP, experiments run on
-simulated customers through the SDK and their true effects found, a token printed."""
+"""``make demo`` works: orgloop and the shop's services as processes, customers through the
+storefront over HTTP (the rest through the SDK), the true effects found, the service graph and
+the insights' findings served, the breaking deploy refused, and every process stopped on SIGTERM.
+"""
 
 from __future__ import annotations
 
+import itertools
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
+import httpx
 import pytest
 
 # The simulated customers' true effects on each experiment's primary metric.
@@ -23,53 +32,102 @@ ROW = re.compile(
     r"\s+\[(?P<low>[-+][\d.]+)%, (?P<high>[-+][\d.]+)%\]",
     re.MULTILINE,
 )
+READY = "run until you press Ctrl-C"
+ONLINE = 200  # customers through the services over HTTP (the demo's default is larger)
+
+
+def _lines_until(stream: IO[str], marker: str, seconds: float) -> Iterator[str]:
+    deadline = time.monotonic() + seconds
+    for line in stream:
+        yield line
+        if marker in line or time.monotonic() > deadline:
+            return
+
+
+def _refused(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=2)
+    except httpx.TransportError:
+        return True
+    return False
 
 
 @pytest.mark.slow
-def test_demo_sets_up_the_shop_and_prints_url_and_token(tmp_path: Path) -> None:
+def test_demo_runs_the_shop_finds_the_effects_and_stops_every_process(tmp_path: Path) -> None:
     with socket.socket() as taken:  # the preferred port is busy: the demo says so, picks another
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         busy = taken.getsockname()[1]
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "orgloop.demo",
-                "--no-wait",
-                "--data-dir",
-                str(tmp_path / "demo"),
-                "--port",
-                str(busy),
-            ],
-            capture_output=True,
+        demo = subprocess.Popen(
+            [sys.executable, "-m", "orgloop.demo", "--data-dir", str(tmp_path / "demo"),
+             "--port", str(busy), "--online", str(ONLINE)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
             text=True,
-            timeout=300,
-            check=False,
-        )
-    assert result.returncode == 0, result.stdout + result.stderr
-    port = re.search(rf"port {busy} is taken; using (\d+) instead", result.stdout)
-    assert port is not None, result.stdout
-    assert f"starting orgloop on http://127.0.0.1:{port[1]}" in result.stdout
-    assert "imported the demo shop: 47 entities" in result.stdout
-    assert "can-i-deploy orders 2.0.0 --to production: no" in result.stdout
-    assert "checkout 3.1.0, team checkout: GET /orders/{id}: field 'total'" in result.stdout
-    token = re.search(r"admin token: (olp_adm_\S+)", result.stdout)
-    assert token is not None
-    assert re.search(r"dashboard:\s+http://127\.0\.0\.1:\d+/\?token=olp_adm_", result.stdout)
-    assert (tmp_path / "demo" / "orgloop.db").exists()
-    assert not (tmp_path / "demo" / "server.log").read_text().count("Traceback")
+            start_new_session=True,  # our SIGTERM, not a terminal's Ctrl-C, stops it
+            env={**os.environ, "COLUMNS": "120"},
+        )  # fmt: skip
+        try:
+            assert demo.stdout is not None
+            out = "".join(_lines_until(demo.stdout, READY, 280))
+            assert READY in out, out
+            _check_the_live_demo(out, tmp_path)
+        finally:
+            demo.send_signal(signal.SIGTERM)
+            rest, _ = demo.communicate(timeout=60)
+    assert demo.returncode == 0, out + rest
+    port = re.search(rf"port {busy} is taken; using (\d+) instead", out)
+    assert port is not None, out
+    services = dict(re.findall(r"([a-z-]+) :(\d+)", out.split("started 10 services: ")[1]))
+    assert len(services) == 10
+    for service_port in [port[1], *services.values()]:  # nothing left running after the exit
+        assert _refused(f"http://127.0.0.1:{service_port}/health"), service_port
+    logs = tmp_path / "demo"
+    for log in ["server.log", *(f"{name}.log" for name in services)]:
+        assert "Traceback" not in (logs / log).read_text(), log
 
-    rows = {m["metric"]: m for m in ROW.finditer(result.stdout)}
+
+def _check_the_live_demo(out: str, tmp_path: Path) -> None:
+    assert "imported the demo shop: 47 entities" in out
+    assert "can-i-deploy orders 2.0.0 --to production: no" in out
+    assert "checkout 3.1.0, team checkout: GET /orders/{id}: field 'total'" in out
+    assert (tmp_path / "demo" / "orgloop.db").exists()
+    # After the traffic, can-i-deploy also names the consumer seen calling orders in traces.
+    assert re.search(r"seen in traffic: recommendations 2\.0\.0, team discovery", out), out
+
+    rows = {m["metric"]: m for m in ROW.finditer(out)}
     for metric, truth in TRUE_LIFTS.items():
         lift, low, high = (float(rows[metric][k]) / 100 for k in ("lift", "low", "high"))
         assert abs(lift - truth) < 0.05, (metric, lift)
         assert low <= truth <= high, (metric, low, high)
         assert high < 0 or low > 0, (metric, low, high)  # the interval excludes no effect
-    assert result.stdout.count("recommendation: ship") == 3
-    assert re.search(r"60000 exposures, \d+ events, 0 dropped", result.stdout)
-    assert "decided one-page-checkout: ship" in result.stdout
-    assert "learning log: 3 experiments, 1 decided" in result.stdout
+    assert "checkout-latency" in rows  # the latency guardrail, from the services' traces
+    assert out.count("recommendation: ship") == 3
     assert re.search(
-        r"experiment:\s+http://127\.0\.0\.1:\d+/experiments/guided-packing", result.stdout
-    )
+        rf"20000 customers in [\d.]+ s, {ONLINE} of them through the storefront over HTTP "
+        r"and the rest through the SDK directly: 60000 exposures, \d+ events, 0 dropped",
+        out,
+    ), out
+    assert "decided one-page-checkout: ship" in out
+    assert "learning log: 3 experiments, 1 decided" in out
+    assert re.search(r"experiment:\s+http://127\.0\.0\.1:\d+/experiments/guided-packing", out)
+
+    base = re.search(r"dashboard:\s+(http://127\.0\.0\.1:\d+)/\?token=(olp_adm_\S+)", out)
+    assert base is not None, out
+    api = httpx.Client(base_url=base[1], headers={"Authorization": f"Bearer {base[2]}"})
+    graph = api.get("/api/v1/traces/graph", params={"since": "1h"}).json()
+    calls = {(e["client"], e["server"]): e["requests"] for e in graph["edges"]}
+    chain = ["storefront", "checkout", "orders", "inventory", "shipping", "identity"]
+    for edge in [("storefront", "cart"), *itertools.pairwise(chain)]:
+        assert calls.get(edge, 0) >= ONLINE, (edge, calls)
+
+    conway = api.get("/api/v1/insights/conway").json()
+    uncovered = [sorted(need["teams"]) for need in conway["uncovered"]]
+    assert uncovered == [["discovery", "fulfilment"]], conway["uncovered"]
+    signals = api.get("/api/v1/insights/monolith").json()["signals"]
+    deep = [s for s in signals if s["kind"] == "deep-chain"]
+    assert deep, signals
+    assert deep[0]["evidence"]["entry"] == "storefront"
+    assert deep[0]["evidence"]["depth"] >= 5
+    for page in ["/traces", "/insights/conway", "/insights/monolith"]:
+        assert api.get(page).status_code == 200, page

@@ -1,4 +1,9 @@
-"""``python -m orgloop.demo [--no-wait] [--data-dir D] [--port P]``: run the demo shop."""
+"""``python -m orgloop.demo [--no-wait] [--data-dir D] [--port P]``: run the demo shop.
+
+orgloop, then the shop's services as processes of their own (``orgloop.demo.service``), customers
+through the storefront over HTTP (the rest of the sample through the SDK directly), the analysis,
+the service graph and the insights. Ctrl-C or SIGTERM stops every process it started.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,10 @@ import argparse
 import shutil
 import signal
 from pathlib import Path
+from typing import Any
 
 from orgloop.app import build_services
-from orgloop.demo import contracts, experiments, server, traffic
+from orgloop.demo import contracts, experiments, findings, fleet, server, traffic, visits
 from orgloop.demo.shop import EXAMPLES, import_shop
 from orgloop.kernel.client import ApiClient
 from orgloop.kernel.settings import Settings
@@ -26,6 +32,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--customers", type=int, default=20_000, help="Simulated customers (default 20000)."
+    )
+    parser.add_argument(
+        "--online",
+        type=int,
+        default=500,
+        help="Customers who go through the shop's services over HTTP (default 500; 0: none).",
     )
     parser.add_argument("--seed", type=int, default=2, help="Seed of the simulated customers.")
     return parser.parse_args(argv)
@@ -45,15 +57,39 @@ def _catalog_and_contracts(api: ApiClient) -> None:
     report = import_shop(api)
     created, relations = report["created"], report["relations"]
     print(f"imported the demo shop: {len(created)} entities, {relations} relations")
+    recorded = fleet.record_lockstep(api)
     for line in contracts.verdict_lines(contracts.ship_orders_v2(api)):
         print(line)
+    recorded += fleet.record_deploys(api)
+    print(f"recorded {recorded} deployments to production")
 
 
-def _experiments(api: ApiClient, base: str, args: argparse.Namespace) -> list[str]:
+Started = list[dict[str, Any]]
+
+
+def _start_shop(
+    api: ApiClient, base: str, args: argparse.Namespace
+) -> tuple[Started, str, fleet.Fleet]:
+    """The flags and experiments first (the services load them as they start), then the shop."""
     started = experiments.set_up(api, EXAMPLES / "experiments")
-    keys = [e["key"] for e in started]
-    print(f"\nstarted {len(keys)} experiments: {', '.join(keys)}")
+    print(f"\nstarted {len(started)} experiments: {', '.join(e['key'] for e in started)}")
     sdk_key = api.post("/api/v1/tokens", {"role": "sdk", "environment": "production"})["secret"]
+    shop = fleet.start(args.data_dir, orgloop=base, sdk_key=sdk_key, first_port=args.port)
+    for line in shop.moved:
+        print(line)
+    ports = ", ".join(f"{name} :{url.rsplit(':', 1)[1]}" for name, url in shop.urls.items())
+    print(f"started {len(shop.urls)} services: {ports}", flush=True)
+    return started, sdk_key, shop
+
+
+def _experiments(
+    api: ApiClient,
+    base: str,
+    args: argparse.Namespace,
+    shop_state: tuple[Started, str, fleet.Fleet],
+) -> list[str]:
+    started, sdk_key, shop = shop_state
+    keys = [e["key"] for e in started]
     # A whole period of the shop is queued faster than it is sent: a buffer that holds it all,
     # and big batches, so no event is dropped and the sender keeps up. The flags are set before
     # the client starts, so it needs no event stream (which would hold the server's shutdown).
@@ -68,11 +104,20 @@ def _experiments(api: ApiClient, base: str, args: argparse.Namespace) -> list[st
     with sdk:
         if not sdk.wait_until_ready(30):
             raise SystemExit("the SDK did not load the production ruleset within 30 s")
-        run = traffic.run(sdk, experiments=keys, customers=args.customers, seed=args.seed)
+        run = traffic.run(
+            sdk,
+            experiments=keys,
+            customers=args.customers,
+            seed=args.seed,
+            visitor=visits.storefront(shop.urls["storefront"]),
+            online=args.online,
+        )
+    dropped = sdk.dropped + shop.flush()
     exposures = sum(sum(variants.values()) for variants in run.exposures.values())
     print(
-        f"simulated {run.customers} customers through the SDK in {run.seconds:.1f} s: "
-        f"{exposures} exposures, {run.events} events, {sdk.dropped} dropped"
+        f"simulated {run.customers} customers in {run.seconds:.1f} s, {run.visits} of them "
+        f"through the storefront over HTTP and the rest through the SDK directly: "
+        f"{exposures} exposures, {run.events} events, {dropped} dropped"
     )
     reports = experiments.analyse(api)
     for experiment in started:
@@ -87,23 +132,47 @@ def _experiments(api: ApiClient, base: str, args: argparse.Namespace) -> list[st
     return keys
 
 
+def _findings(api: ApiClient) -> None:
+    print()
+    for line in contracts.verdict_lines(contracts.ask_again(api)):
+        print(line)
+    print()
+    for line in findings.graph_lines(api):
+        print(line)
+    print()
+    for line in findings.insight_lines(api):
+        print(line)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # the same clean-up as Ctrl-C
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     secret = _admin_token(args.data_dir)
     port = server.free_port(args.port)
     if args.port and port != args.port:
         print(f"port {args.port} is taken; using {port} instead", flush=True)
     print(f"starting orgloop on http://127.0.0.1:{port} (data in {args.data_dir}/) ...", flush=True)
     process = server.start_server(args.data_dir, port)
+    shop = fleet.Fleet()
     try:
         base = f"http://127.0.0.1:{port}"
         api = ApiClient(base, secret, timeout=120)
         _catalog_and_contracts(api)
-        keys = _experiments(api, base, args)
+        state = _start_shop(api, base, args)
+        shop = state[2]
+        keys = _experiments(api, base, args, state)
+        _findings(api)
         print()
         print(f"  dashboard:   {base}/?token={secret}")
+        print(f"  graph:       {base}/traces")
+        print(f"  insights:    {base}/insights/conway  {base}/insights/monolith")
         for key in keys:
             print(f"  experiment:  {base}/experiments/{key}")
+        print(f"  storefront:  {shop.urls['storefront']}/docs")
         print(f"  admin token: {secret}")
         print()
         print(f"  try:  export ORGLOOP_URL={base} ORGLOOP_TOKEN={secret}")
@@ -112,14 +181,17 @@ def main(argv: list[str] | None = None) -> int:
         print("        orgloop can-i-deploy orders --version 2.0.0 --to production")
         print("        orgloop experiments analyze recommendations-v2")
         print("        orgloop experiments learnings --team checkout")
+        print("        orgloop traces graph")
+        print("        orgloop insights conway")
         if args.no_wait:
             return 0
-        print("\nthe server runs until you press Ctrl-C", flush=True)
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
-        return 0
+        print(f"\norgloop and the {len(shop.urls)} services run until you press Ctrl-C", flush=True)
+        while True:
+            signal.pause()
     except KeyboardInterrupt:
         return 0
     finally:
+        shop.stop()
         server.stop(process)
 
 

@@ -22,10 +22,18 @@ def ship_orders_v2(api: ApiClient) -> dict[str, Any]:
     return contracts.can_i_deploy("orders", "2.0.0", "production", [])
 
 
+def ask_again(api: ApiClient) -> dict[str, Any]:
+    """After the traffic: the same question, now knowing who calls orders (traces)."""
+    return ContractsClient(api).can_i_deploy("orders", "2.0.0", "production", [])
+
+
 def verdict_lines(verdict: dict[str, Any]) -> list[str]:
     answer = {True: "yes", False: "no", None: "unknown"}[verdict["deployable"]]
     lines = [f"can-i-deploy orders 2.0.0 --to production: {answer}"]
     for reason in verdict["reasons"]:
         who = f"{reason['service']} {reason['version']}, team {reason['team']}"
         lines.append(f"  - {who}: {reason['detail']}")
+    for warning in verdict.get("warnings", []):
+        who = f"{warning['consumer']} {warning['consumer_version']}, team {warning['team']}"
+        lines.append(f"  - seen in traffic: {who}: {warning['detail']}")
     return lines

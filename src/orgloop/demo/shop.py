@@ -1,4 +1,4 @@
-"""The demo organisation: 5 teams, 11 services and 3 capabilities from ``examples/shop``."""
+"""The demo organisation: 5 teams, 11 services and 3 capabilities from ``examples/shop/catalog``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "examples" / "shop"
 
 def import_shop(api: ApiClient) -> dict[str, Any]:
     """Import the shop's descriptors through the catalog API (all or nothing)."""
-    loaded = load_paths([EXAMPLES / "catalog-info.yaml"])
+    loaded = load_paths([EXAMPLES / "catalog" / "catalog-info.yaml"])
     if loaded.issues:
         raise SystemExit("the demo descriptors are invalid:\n" + "\n".join(map(str, loaded.issues)))
     items = [descriptor_payload(e, descriptor_of(e)) for e in loaded.entities]

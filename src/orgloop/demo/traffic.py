@@ -11,7 +11,7 @@ checked against the truth.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,17 +48,35 @@ class Customers:
 
 
 @dataclass(frozen=True)
+class Visit:
+    """One customer's period as the storefront receives it, before any experiment's effect."""
+
+    customer: str
+    seconds: float
+    amounts: list[float]
+    mistakes: float  # expected wrongly packed items
+
+
+@dataclass(frozen=True)
 class Period:
-    """What every customer did in one period, as events ``(event, unit, value)``."""
+    """What every customer did in one period, as events ``(event, unit, value)``; the first
+    customers' experiment events are left to the services, as ``visits``."""
 
     events: list[tuple[str, str, float | None]]
+    visits: list[Visit]
 
 
 def period(
-    customers: Customers, rng: np.random.Generator, treated: dict[str, np.ndarray] | None
+    customers: Customers,
+    rng: np.random.Generator,
+    treated: dict[str, np.ndarray] | None,
+    online: int = 0,
 ) -> Period:
-    """One period of shopping; ``treated`` (per experiment) applies the true effects."""
+    """One period of shopping; ``treated`` (per experiment) applies the true effects. The first
+    ``online`` customers visit the shop's services instead, which apply the effects themselves:
+    only their events that no experiment changes are listed here."""
     n = len(customers.ids)
+    offline = np.arange(n) >= online
 
     def effect(key: str) -> np.ndarray:
         if treated is None:
@@ -66,20 +84,32 @@ def period(
         return np.where(treated[key], 1.0 + EFFECTS[key], 1.0)
 
     events: list[tuple[str, str, float | None]] = []
-    seconds = customers.seconds * rng.lognormal(0, 0.3, n) * effect("one-page-checkout")
-    events += _values("checkout_completed", customers.ids, np.arange(n), seconds)
+    seconds = customers.seconds * rng.lognormal(0, 0.3, n)
+    checkout = seconds * effect("one-page-checkout")
+    events += _values(
+        "checkout_completed", customers.ids, np.flatnonzero(offline), checkout[offline]
+    )
     events += _counts("payment_failed", customers.ids, rng.poisson(0.15, n))
     purchases = rng.poisson(customers.orders)
     buyer = np.repeat(np.arange(n), purchases)
     amounts = customers.basket[buyer] * rng.lognormal(0, 0.3, buyer.size)
-    events += _values(
-        "purchase", customers.ids, buyer, amounts * effect("recommendations-v2")[buyer]
-    )
+    spent = amounts * effect("recommendations-v2")[buyer]
+    events += _values("purchase", customers.ids, buyer[offline[buyer]], spent[offline[buyer]])
     events += _counts("order_returned", customers.ids, (rng.random(n) < 0.08).astype(int))
     mistakes = rng.poisson(customers.mistakes * effect("guided-packing"))
-    events += _counts("packing_mistake", customers.ids, mistakes)
+    events += _counts("packing_mistake", customers.ids, np.where(offline, mistakes, 0))
     events += _counts("delivery_late", customers.ids, (rng.random(n) < 0.06).astype(int))
-    return Period(events)
+    per_customer = np.split(np.round(amounts, 2), np.cumsum(purchases)[:-1])
+    visits = [
+        Visit(
+            customers.ids[i],
+            round(float(seconds[i]), 2),
+            per_customer[i].tolist(),
+            float(customers.mistakes[i]),
+        )
+        for i in range(min(online, n))
+    ]
+    return Period(events, visits)
 
 
 def _values(
@@ -94,26 +124,49 @@ def _counts(event: str, ids: list[str], counts: np.ndarray) -> Iterator[tuple[st
         yield event, ids[i], None
 
 
+Visitor = Callable[[list[Visit]], list[dict[str, str]]]
+"""Sends visits through the shop's services; each visit's variants (experiment -> variant)."""
+
+
 @dataclass(frozen=True)
 class Traffic:
     customers: int
     exposures: dict[str, dict[str, int]]  # experiment -> variant -> customers
-    events: int
+    events: int  # sent by this client (the services send the visits' own)
+    visits: int  # customers who went through the shop's services
     seconds: float
 
 
-def run(client: Client, *, experiments: list[str], customers: int, seed: int) -> Traffic:
-    """Both periods through ``client``: events, flag evaluations (exposures), events; flushed."""
+def run(
+    client: Client,
+    *,
+    experiments: list[str],
+    customers: int,
+    seed: int,
+    visitor: Visitor | None = None,
+    online: int = 0,
+) -> Traffic:
+    """Both periods: events, flag evaluations (exposures), events; flushed. With a ``visitor``,
+    the first ``online`` customers live the second period through the shop's services."""
     started = time.monotonic()
+    online = min(online, customers) if visitor is not None else 0
     rng = np.random.default_rng(seed)
     shop = Customers.draw(customers, rng)
     before = period(shop, rng, None)
     _send(client, before)
     time.sleep(0.01)  # exposures come strictly after the covariate period (ms timestamps)
-    treated = {key: _assign(client, key, shop.ids) for key in experiments}
+    offline = np.zeros(online, dtype=bool)
+    treated = {
+        key: np.concatenate([offline, _assign(client, key, shop.ids[online:])])
+        for key in experiments
+    }
     client.flush()
     time.sleep(0.01)
-    after = period(shop, rng, treated)
+    after = period(shop, rng, treated, online)
+    if visitor is not None and after.visits:
+        for i, seen in enumerate(visitor(after.visits)):
+            for key in experiments:
+                treated[key][i] = seen.get(key) == "treatment"
     _send(client, after)
     exposures = {
         key: {"control": int((~on).sum()), "treatment": int(on.sum())}
@@ -123,6 +176,7 @@ def run(client: Client, *, experiments: list[str], customers: int, seed: int) ->
         customers=customers,
         exposures=exposures,
         events=len(before.events) + len(after.events),
+        visits=len(after.visits),
         seconds=time.monotonic() - started,
     )
 
