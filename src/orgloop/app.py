@@ -5,24 +5,39 @@ This module and ``main.py`` are the only places that list all slices.
 
 from __future__ import annotations
 
+import json
+import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from orgloop import __version__
 from orgloop.catalog import api as catalog_api
+from orgloop.catalog.events import CatalogChanged
 from orgloop.catalog.service import CatalogService
 from orgloop.contracts import api as contracts_api
-from orgloop.contracts import broker as contracts_broker
+from orgloop.contracts.broker import api as contracts_broker_api
+from orgloop.contracts.observed import ObservedCall
 from orgloop.contracts.service import ContractService
 from orgloop.experiments import api as experiments_api
-from orgloop.experiments import ingest_api as experiments_ingest_api
 from orgloop.experiments.events import ExperimentAlert
-from orgloop.experiments.eventstore import EventStore
+from orgloop.experiments.ingest import api as experiments_ingest_api
+from orgloop.experiments.ingest.parsing import IngestLimits, parse_batch
+from orgloop.experiments.ingest.store import EventStore
 from orgloop.experiments.service import ExperimentService, event_store_connector
 from orgloop.flags import api as flags_api
+from orgloop.flags import api_growthbook as flags_api_growthbook
+from orgloop.flags import api_ofrep as flags_api_ofrep
+from orgloop.flags.events import FlagsChanged
 from orgloop.flags.service import FlagService
+from orgloop.flags.stream import Broadcaster
+from orgloop.insights import api as insights_api
+from orgloop.insights import api_delivery as insights_api_delivery
+from orgloop.insights.delivery.service import DeliveryService
+from orgloop.insights.service import InsightsService
 from orgloop.kernel import api as kernel_api
 from orgloop.kernel import db as kernel_db
 from orgloop.kernel.audit import AuditLog
@@ -31,9 +46,18 @@ from orgloop.kernel.bus import EventBus
 from orgloop.kernel.clock import Clock, SystemClock
 from orgloop.kernel.http import BodyLimit, install_authentication, install_error_handlers
 from orgloop.kernel.ids import IdFactory, RandomIds
+from orgloop.kernel.jsonguard import JsonGuard
+from orgloop.kernel.responses import SafeJSONResponse
 from orgloop.kernel.settings import Settings
 from orgloop.kernel.tokens import TokenService
+from orgloop.traces import api as traces_api
+from orgloop.traces import api_ingest as traces_api_ingest
+from orgloop.traces import api_metrics as traces_api_metrics
+from orgloop.traces.service import TraceService, trace_settings
+from orgloop.traces.store import SpanStore
 from orgloop.web import STATIC_DIR
+from orgloop.web import deliveryviews as web_delivery
+from orgloop.web import insightviews as web_insights
 from orgloop.web import pages as web_pages
 
 
@@ -52,6 +76,9 @@ class Services:
     contracts: ContractService = field(init=False)
     flags: FlagService = field(init=False)
     experiments: ExperimentService = field(init=False)
+    traces: TraceService = field(init=False)
+    insights: InsightsService = field(init=False)
+    delivery: DeliveryService = field(init=False)
 
     _events: EventStore | None = field(default=None, init=False)
 
@@ -66,7 +93,12 @@ class Services:
         self.tokens = TokenService(db=self.db, audit=self.audit, clock=self.clock, ids=self.ids)
         self.catalog = CatalogService(db=self.db, audit=self.audit, clock=self.clock, bus=self.bus)
         self.contracts = ContractService(
-            db=self.db, audit=self.audit, clock=self.clock, bus=self.bus, catalog=self.catalog
+            db=self.db,
+            audit=self.audit,
+            clock=self.clock,
+            bus=self.bus,
+            catalog=self.catalog,
+            observed=self.observed_calls,
         )
         self.flags = FlagService(
             db=self.db, audit=self.audit, clock=self.clock, bus=self.bus, catalog=self.catalog
@@ -78,14 +110,39 @@ class Services:
             bus=self.bus,
             catalog=self.catalog,
             connect=lambda: event_store_connector(self.event_store())(),
+            spans=lambda **window: self.traces.variant_span_stats(**window),
+        )
+        self.delivery = DeliveryService(
+            db=self.db, catalog=self.catalog, contracts=self.contracts, clock=self.clock
+        )
+        self.traces = TraceService(
+            store=SpanStore.in_data_dir(self.settings.data_dir),
+            catalog=self.catalog,
+            clock=self.clock,
+            bus=self.bus,
+            settings=trace_settings(self.settings),
+        )
+        self.insights = InsightsService(
+            catalog=self.catalog,
+            contracts=self.contracts,
+            experiments=self.experiments,
+            clock=self.clock,
+            traces=self.traces,
         )
         self.bus.subscribe(ExperimentAlert, self.on_experiment_alert)
+        self.bus.subscribe(CatalogChanged, self.traces.on_catalog_changed)
+
+    def observed_calls(self, provider: str, *, since: datetime) -> list[ObservedCall]:
+        """Contracts' port to traffic: the traces slice's calls to ``provider`` since ``since``."""
+        calls = self.traces.observed_calls(provider, since=since)
+        return [ObservedCall.model_validate(c.model_dump()) for c in calls]
 
     def close(self) -> None:
         """Checkpoint and close the event store (if opened) and the database pool."""
         if self._events is not None:
             self._events.close()
             self._events = None
+        self.traces.close()
         self.db.engine.dispose()
 
     def on_experiment_alert(self, alert: ExperimentAlert) -> None:
@@ -108,6 +165,32 @@ def build_services(
     return Services(settings=settings, db=db, clock=clock or SystemClock(), ids=ids or RandomIds())
 
 
+def create_otlp_app(services: Services) -> FastAPI:
+    """Only the OTLP/HTTP receiver, for the conventional OTLP port (``ORGLOOP_OTLP_PORT``)."""
+    app = FastAPI(title="orgloop OTLP receiver", version=__version__, openapi_url=None)
+    app.state.services = services
+    install_error_handlers(app)
+    install_authentication(app, services.tokens.authenticate)
+    app.include_router(traces_api_ingest.build_router(traces=services.traces))
+    app.add_middleware(JsonGuard)
+    app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
+    return app
+
+
+def _exposure_recorder(services: Services) -> flags_api_ofrep.RecordExposures:
+    """Server-side exposures (OFREP evaluations) go into the event store by the ingest's path."""
+
+    def record(environment: str, events: list[dict[str, Any]]) -> None:
+        now = services.clock.now()
+        stamp = now.isoformat()
+        batch = [{**e, "id": uuid.uuid4().hex, "timestamp": stamp} for e in events]
+        body = json.dumps({"events": batch}).encode()
+        parsed = parse_batch(body, now=now, limits=IngestLimits())
+        services.event_store().submit(parsed, received_at=now, environment=environment)
+
+    return record
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """The whole server as one ASGI app."""
     services = services or build_services(settings or Settings())
@@ -118,6 +201,7 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        default_response_class=SafeJSONResponse,
     )
     app.state.services = services
     install_error_handlers(app)
@@ -127,24 +211,47 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.include_router(catalog_api.build_router(catalog=services.catalog))
     app.include_router(contracts_api.build_router(contracts=services.contracts))
-    app.include_router(contracts_broker.build_router(contracts=services.contracts))
+    app.include_router(contracts_broker_api.build_router(contracts=services.contracts))
+    streams = Broadcaster()  # the SDK streams of this app, told of every committed flag change
+    services.bus.subscribe(FlagsChanged, streams.on_flags_changed)
     app.include_router(
         flags_api.build_router(
-            flags=services.flags, heartbeat_seconds=services.settings.sse_heartbeat_seconds
+            flags=services.flags,
+            broadcaster=streams,
+            heartbeat_seconds=services.settings.sse_heartbeat_seconds,
+        )
+    )
+    app.include_router(flags_api_growthbook.build_router(flags=services.flags))
+    app.include_router(
+        flags_api_ofrep.build_router(
+            flags=services.flags, record_exposures=_exposure_recorder(services)
         )
     )
     app.include_router(
         experiments_ingest_api.build_router(store=services.event_store(), clock=services.clock)
     )
     app.include_router(experiments_api.build_router(experiments=services.experiments))
+    app.include_router(traces_api_ingest.build_router(traces=services.traces))
+    app.include_router(traces_api.build_router(traces=services.traces))
+    app.include_router(
+        traces_api_metrics.build_router(
+            traces=services.traces, public=services.settings.metrics_public
+        )
+    )
+    app.include_router(insights_api.build_router(insights=services.insights))
+    app.include_router(insights_api_delivery.build_router(delivery=services.delivery))
+    app.include_router(web_delivery.build_router(delivery=services.delivery))
+    app.include_router(web_insights.build_router(insights=services.insights))
     app.include_router(
         web_pages.build_router(
             catalog=services.catalog,
             contracts=services.contracts,
             flags=services.flags,
             experiments=services.experiments,
+            traces=services.traces,
         )
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.add_middleware(JsonGuard)
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
     return app

@@ -12,8 +12,11 @@ from orgloop.catalog import cli as catalog_cli
 from orgloop.contracts import cli as contracts_cli
 from orgloop.experiments import cli as experiments_cli
 from orgloop.flags import cli as flags_cli
+from orgloop.insights import cli as insights_cli
 from orgloop.kernel import cli as kernel_cli
+from orgloop.kernel.cli_help import HelpGroup
 from orgloop.kernel.console import err, out
+from orgloop.traces import cli as traces_cli
 
 app = typer.Typer(
     name="orgloop",
@@ -21,6 +24,7 @@ app = typer.Typer(
     no_args_is_help=True,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
+    cls=HelpGroup,
 )
 db_app = typer.Typer(help="Manage the metadata database.", no_args_is_help=True)
 
@@ -37,6 +41,8 @@ app.command("can-i-deploy", rich_help_panel="Can it ship alone")(contracts_cli.c
 app.add_typer(flags_cli.app, name="flags", rich_help_panel="Is it working")
 app.add_typer(experiments_cli.app, name="experiments", rich_help_panel="Is it working")
 app.command("analyze", rich_help_panel="Is it working")(experiments_cli.analyze)
+app.add_typer(traces_cli.app, name="traces", rich_help_panel="How it runs")
+app.add_typer(insights_cli.app, name="insights", rich_help_panel="How it runs")
 
 
 def _version(value: bool) -> None:
@@ -84,6 +90,21 @@ def serve(
 
         AnalysisSchedule(services.experiments, interval=settings.analysis_interval_seconds).start()
     err.print(f"orgloop {__version__} serving {settings.base_url()}  (data: {settings.data_dir})")
+    if settings.otlp_port:
+        import threading
+
+        from orgloop.app import create_otlp_app
+
+        otlp = uvicorn.Server(
+            uvicorn.Config(
+                create_otlp_app(services),
+                host=settings.host,
+                port=settings.otlp_port,
+                log_level="warning",
+            )
+        )
+        threading.Thread(target=otlp.run, name="otlp-receiver", daemon=True).start()
+        err.print(f"OTLP/HTTP receiver on http://{settings.host}:{settings.otlp_port}/v1/traces")
     uvicorn.run(
         create_app(services=services), host=settings.host, port=settings.port, log_level="warning"
     )
