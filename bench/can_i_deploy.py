@@ -16,7 +16,6 @@ p50/p95/p99 per pass and per verdict and writes bench/results/can_i_deploy.json.
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import tempfile
 import time
@@ -210,8 +209,7 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
         args.services, args.versions, args.queries = 20, 20, 40
     result = measure(args.services, args.versions, args.queries)
     print(render(result))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    harness.write_result(args.out, result)
     return result
 
 

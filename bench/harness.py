@@ -94,6 +94,18 @@ def machine(load_before: Sequence[float], extra: Sequence[str] = ()) -> dict[str
     }
 
 
+def write_result(path: Path, result: dict[str, Any]) -> None:
+    """Write a benchmark's result as indented JSON to ``path``, its folder made if missing."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def two_columns(rows: Sequence[tuple[str, str]]) -> str:
+    """A printed table: each row's name padded to the longest, two spaces, then its value."""
+    width = max(len(name) for name, _ in rows)
+    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+
+
 # -- the launcher (runs in its own small process) ------------------------------------------------
 
 

@@ -22,15 +22,10 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
-import multiprocessing as mp
 import os
 import platform
 import signal
-import socket
-import subprocess
-import sys
 import tempfile
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -40,7 +35,8 @@ from typing import Any
 
 import msgspec
 
-from bench import harness
+from bench import harness, loadgen
+from bench.loadgen import cpu_seconds, sdk_token
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "ingest_http.json"
@@ -77,111 +73,38 @@ def bodies(first: int, count: int, size: int, tag: int) -> Iterator[bytes]:
 def load_worker(job: dict[str, Any], ready: Any, go: Any, results: Any) -> None:
     """Post this worker's batches over ``job["connections"]`` keep-alive connections."""
     payloads = list(bodies(job["first"], job["batches"], job["size"], job["tag"]))
-    ready.put(job["worker"])
-    go.wait()
-    cpu = time.process_time()
-    lock = threading.Lock()
-    totals = {"accepted": 0, "duplicates": 0, "failed": 0}
-    latencies: list[float] = []
-    todo = iter(payloads)
-
-    def connection() -> None:
-        con = http.client.HTTPConnection("127.0.0.1", job["port"], timeout=120)
-        headers = {"Authorization": f"Bearer {job['token']}", "Content-Type": "application/json"}
-        while True:
-            with lock:
-                body = next(todo, None)
-            if body is None:
-                break
-            started = time.perf_counter()
-            con.request("POST", "/api/v1/events", body, headers)
-            response = con.getresponse()
-            answer = response.read()
-            elapsed = time.perf_counter() - started
-            with lock:
-                latencies.append(elapsed)
-                if response.status == 200:
-                    result = json.loads(answer)
-                    totals["accepted"] += result["accepted"]
-                    totals["duplicates"] += result["duplicates"]
-                else:
-                    totals["failed"] += 1
-        con.close()
-
-    threads = [threading.Thread(target=connection) for _ in range(job["connections"])]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    results.put({**totals, "latencies": latencies, "cpu_seconds": time.process_time() - cpu})
+    counters = ("accepted", "duplicates", "failed")
+    queues = (ready, go, results)
+    loadgen.post_on_go(
+        job, queues, payloads, post_batch, content_type="application/json", counters=counters
+    )
 
 
-# -- the server --------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def bootstrap_admin(data_dir: Path) -> str:
-    from orgloop.app import build_services
-    from orgloop.kernel.settings import Settings
-
-    services = build_services(Settings(data_dir=data_dir))
-    admin = services.tokens.bootstrap_admin()
-    services.db.engine.dispose()
-    assert admin is not None
-    return admin.secret
-
-
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "ORGLOOP_DATA_DIR": str(data_dir)}
-    command = [sys.executable, "-m", "orgloop.main", "serve", "--host", "127.0.0.1"]
-    server = subprocess.Popen([*command, "--port", str(port)], cwd=ROOT, env=env)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and server.poll() is None:
-        try:
-            if request(port, "GET", "/api/v1/health")[0] == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise SystemExit("orgloop serve did not start within 120 s")
-
-
-def request(
-    port: int, method: str, path: str, token: str = "", body: Any = None
-) -> tuple[int, Any]:
-    con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    con.request(method, path, json.dumps(body) if body is not None else None, headers)
+def post_batch(
+    con: http.client.HTTPConnection, headers: dict[str, str], body: bytes
+) -> tuple[float, dict[str, int]]:
+    """One batch: the seconds its request took and what the answer counts."""
+    started = time.perf_counter()
+    con.request("POST", "/api/v1/events", body, headers)
     response = con.getresponse()
     answer = response.read()
-    con.close()
-    return response.status, json.loads(answer) if answer else None
+    elapsed = time.perf_counter() - started
+    if response.status != 200:
+        return elapsed, {"failed": 1}
+    result = json.loads(answer)
+    return elapsed, {"accepted": result["accepted"], "duplicates": result["duplicates"]}
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a live process, from /proc (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+# -- the HTTP run ------------------------------------------------------------------------------
 
 
 def run_http(data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    admin = bootstrap_admin(data_dir)
-    port = free_port()
-    server = start_server(data_dir, port)
+    server, port, admin = loadgen.serve(data_dir)
     try:
-        status, created = request(
-            port, "POST", "/api/v1/tokens", admin, {"role": "sdk", "environment": "bench"}
-        )
-        assert status == 201, created
-        warmup = warm_up(port, created["secret"], args.batch)
+        token = sdk_token(port, admin)
+        warmup = warm_up(port, token, args.batch)
         cpu_before = cpu_seconds(server.pid)
-        result = drive(port, created["secret"], args)
+        result = drive(port, token, args)
         result["server_cpu_seconds"] = round(cpu_seconds(server.pid) - cpu_before, 2)
         result["server_cpu_us_per_event"] = round(
             1e6 * result["server_cpu_seconds"] / max(result["acknowledged"], 1), 2
@@ -222,26 +145,13 @@ def warm_up(port: int, token: str, size: int) -> int:
 
 
 def drive(port: int, token: str, args: argparse.Namespace) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
     per_worker = args.events // args.batch // args.processes
     jobs = [
         {"worker": w, "first": w * per_worker, "batches": per_worker, "size": args.batch,
          "tag": 1, "port": port, "token": token, "connections": args.connections}
         for w in range(args.processes)
     ]  # fmt: skip
-    workers = [ctx.Process(target=load_worker, args=(job, ready, go, results)) for job in jobs]
-    for worker in workers:
-        worker.start()
-    for _ in workers:
-        ready.get(timeout=600)
-    started = time.perf_counter()
-    go.set()
-    reports = [results.get(timeout=3600) for _ in workers]
-    seconds = time.perf_counter() - started
-    for worker in workers:
-        worker.join()
-    latencies = sorted(x for r in reports for x in r["latencies"])
+    reports, seconds = loadgen.drive(load_worker, jobs, ready_timeout=600)
     accepted = sum(r["accepted"] for r in reports)
     return {
         "sent": per_worker * args.processes * args.batch,
@@ -250,9 +160,7 @@ def drive(port: int, token: str, args: argparse.Namespace) -> dict[str, Any]:
         "failed_requests": sum(r["failed"] for r in reports),
         "seconds": round(seconds, 3),
         "events_per_second": round(accepted / seconds),
-        "request_p50_ms": round(1000 * latencies[len(latencies) // 2], 2),
-        "request_p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 2),
-        "load_generator_cpu_seconds": round(sum(r["cpu_seconds"] for r in reports), 2),
+        **loadgen.load_summary(reports),
     }
 
 
@@ -349,16 +257,14 @@ def table(report: dict[str, Any]) -> str:
          f"{report['machine']['load_average_after']}"),
         ("target >= 200k events/s, none lost", "met" if report["target_met"] else "NOT met"),
     ]  # fmt: skip
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    return harness.two_columns(rows)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.ingest_http", description=__doc__)
     parser.add_argument("--events", type=int, default=2_000_000, help="Events sent over HTTP.")
     parser.add_argument("--batch", type=int, default=1000, help="Events per request.")
-    parser.add_argument("--processes", type=int, default=4, help="Load-generator processes.")
-    parser.add_argument("--connections", type=int, default=2, help="Connections per process.")
+    loadgen.add_load_arguments(parser)
     parser.add_argument("--output", type=Path, default=RESULTS, help="Where the JSON goes.")
     parser.add_argument(
         "--repeat", type=int, default=3,
@@ -410,9 +316,8 @@ def main(argv: list[str] | None = None) -> int:
         and http["acknowledged"] == http["sent"]
         and http["stored"]["rows"] == http["stored"]["distinct_ids"]
     )
-    report["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    report["machine"]["load_average_after"] = harness.load_average()
+    harness.write_result(args.output, report)
     print(table(report))
     return 0 if report["lost"] == 0 and http["failed_requests"] == 0 else 1
 

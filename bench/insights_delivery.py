@@ -13,7 +13,6 @@ with weeks. Target: every report under 2 s. Writes bench/results/insights_delive
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import random
@@ -25,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bench import harness
 from orgloop.catalog.models import DescriptorIn, ImportRequest
 from orgloop.catalog.service import CatalogService
 from orgloop.contracts.service import ContractService
@@ -261,8 +261,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.services, args.teams, args.items = 20, 6, 2000
     result = measure(args.services, args.teams, args.items)
     print(render(result))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    harness.write_result(args.out, result)
     return 0 if result["met"] else 1
 
 

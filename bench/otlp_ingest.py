@@ -18,24 +18,15 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import json
-import multiprocessing as mp
-import os
 import signal
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
-from bench.ingest_http import (
-    bootstrap_admin,
-    cpu_seconds,
-    free_port,
-    machine,
-    request,
-    start_server,
-)
+from bench import harness, loadgen
+from bench.ingest_http import machine
+from bench.loadgen import cpu_seconds, request, sdk_token
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "otlp_ingest.json"
@@ -201,58 +192,40 @@ def payloads(
 
 
 def load_worker(job: dict[str, Any], ready: Any, go: Any, results: Any) -> None:
+    """Post this worker's exports over ``job["connections"]`` keep-alive connections."""
+    bodies = payloads(job["worker"], job["traces"], job["first"], job["batch"], job["now_ns"])
+    counters = ("acknowledged", "rejected", "failed", "retries")
+    queues = (ready, go, results)
+    loadgen.post_on_go(
+        job, queues, bodies, post_export, content_type="application/x-protobuf", counters=counters
+    )
+
+
+def post_export(
+    con: http.client.HTTPConnection, headers: dict[str, str], item: tuple[bytes, int]
+) -> tuple[float, dict[str, int]]:
+    """One export, retried after 429/503 as an exporter does: seconds and what it counts."""
     from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
         ExportTraceServiceResponse,
     )
 
-    bodies = payloads(job["worker"], job["traces"], job["first"], job["batch"], job["now_ns"])
-    ready.put(job["worker"])
-    go.wait()
-    cpu = time.process_time()
-    lock = threading.Lock()
-    totals = {"acknowledged": 0, "rejected": 0, "failed": 0, "retries": 0}
-    latencies: list[float] = []
-    todo = iter(bodies)
-
-    def connection() -> None:
-        con = http.client.HTTPConnection("127.0.0.1", job["port"], timeout=120)
-        headers = {"Authorization": f"Bearer {job['token']}",
-                   "Content-Type": "application/x-protobuf"}  # fmt: skip
-        while True:
-            with lock:
-                item = next(todo, None)
-            if item is None:
-                break
-            body, count = item
-            for _attempt in range(20):
-                started = time.perf_counter()
-                con.request("POST", "/v1/traces", body, headers)
-                response = con.getresponse()
-                answer = response.read()
-                elapsed = time.perf_counter() - started
-                if response.status in (429, 503):
-                    with lock:
-                        totals["retries"] += 1
-                    time.sleep(float(response.getheader("Retry-After") or 1))
-                    continue
-                break
-            with lock:
-                latencies.append(elapsed)
-                if response.status == 200:
-                    reply = ExportTraceServiceResponse.FromString(answer)
-                    rejected = reply.partial_success.rejected_spans
-                    totals["rejected"] += rejected
-                    totals["acknowledged"] += count - rejected
-                else:
-                    totals["failed"] += 1
-        con.close()
-
-    threads = [threading.Thread(target=connection) for _ in range(job["connections"])]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    results.put({**totals, "latencies": latencies, "cpu_seconds": time.process_time() - cpu})
+    body, count = item
+    retries = 0
+    for _attempt in range(20):
+        started = time.perf_counter()
+        con.request("POST", "/v1/traces", body, headers)
+        response = con.getresponse()
+        answer = response.read()
+        elapsed = time.perf_counter() - started
+        if response.status in (429, 503):
+            retries += 1
+            time.sleep(float(response.getheader("Retry-After") or 1))
+            continue
+        break
+    if response.status != 200:
+        return elapsed, {"failed": 1, "retries": retries}
+    rejected = ExportTraceServiceResponse.FromString(answer).partial_success.rejected_spans
+    return elapsed, {"rejected": rejected, "acknowledged": count - rejected, "retries": retries}
 
 
 # -- the run -----------------------------------------------------------------------------------
@@ -276,16 +249,10 @@ def paired_calls(port: int, token: str) -> float:
 
 
 def run_http(data_dir: Path, args: argparse.Namespace) -> dict[str, Any]:
-    admin = bootstrap_admin(data_dir)
-    port = free_port()
-    server = start_server(data_dir, port)
+    server, port, admin = loadgen.serve(data_dir)
     now_ns = time.time_ns()
     try:
-        status, created = request(
-            port, "POST", "/api/v1/tokens", admin, {"role": "sdk", "environment": "bench"}
-        )
-        assert status == 201, created
-        token = created["secret"]
+        token = sdk_token(port, admin)
         warm = payloads(0, 50, 0, args.batch, now_ns)  # worker 0: ids the load never sends
         warm_spans = sum(_post(port, token, body) for body, _ in warm)
         expected = PAIRED_PER_TRACE * 50 + 0.0
@@ -344,20 +311,7 @@ def _wait_paired(port: int, token: str, expected: float, timeout: float) -> floa
 
 
 def drive(job_list: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
-    ctx = mp.get_context("spawn")
-    ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
-    workers = [ctx.Process(target=load_worker, args=(job, ready, go, results)) for job in job_list]
-    for worker in workers:
-        worker.start()
-    for _ in workers:
-        ready.get(timeout=1800)
-    started = time.perf_counter()
-    go.set()
-    reports = [results.get(timeout=3600) for _ in workers]
-    seconds = time.perf_counter() - started
-    for worker in workers:
-        worker.join()
-    latencies = sorted(x for r in reports for x in r["latencies"]) or [0.0]
+    reports, seconds = loadgen.drive(load_worker, job_list, ready_timeout=1800)
     acknowledged = sum(r["acknowledged"] for r in reports)
     traces = sum(job["traces"] for job in job_list)
     return {
@@ -369,9 +323,7 @@ def drive(job_list: list[dict[str, Any]], args: argparse.Namespace) -> dict[str,
         "retried_requests": sum(r["retries"] for r in reports),
         "seconds": round(seconds, 3),
         "spans_per_second_acknowledged": round(acknowledged / seconds),
-        "request_p50_ms": round(1000 * latencies[len(latencies) // 2], 2),
-        "request_p99_ms": round(1000 * latencies[int(len(latencies) * 0.99)], 2),
-        "load_generator_cpu_seconds": round(sum(r["cpu_seconds"] for r in reports), 2),
+        **loadgen.load_summary(reports),
     }
 
 
@@ -433,16 +385,14 @@ def table(report: dict[str, Any]) -> str:
          f"{report['machine']['load_average_after']}"),
         ("target >= 50k spans/s, none lost", "met" if report["target_met"] else "NOT met"),
     ]  # fmt: skip
-    width = max(len(name) for name, _ in rows)
-    return "\n".join(f"{name:<{width}}  {value}" for name, value in rows)
+    return harness.two_columns(rows)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="bench.otlp_ingest", description=__doc__)
     parser.add_argument("--spans", type=int, default=1_000_000, help="Spans sent over HTTP.")
     parser.add_argument("--batch", type=int, default=512, help="Spans per request at most.")
-    parser.add_argument("--processes", type=int, default=4, help="Load-generator processes.")
-    parser.add_argument("--connections", type=int, default=2, help="Connections per process.")
+    loadgen.add_load_arguments(parser)
     parser.add_argument("--timeout", type=float, default=300, help="Seconds to wait for pairing.")
     parser.add_argument("--output", type=Path, default=RESULTS, help="Where the JSON goes.")
     parser.add_argument("--quick", action="store_true", help="A 20,000-span smoke run.")
@@ -471,9 +421,8 @@ def main(argv: list[str] | None = None) -> int:
         and http["acknowledged"] == http["sent"]
         and http["paired_calls"] >= http["expected_calls"]
     )
-    report["machine"]["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=2) + "\n")
+    report["machine"]["load_average_after"] = harness.load_average()
+    harness.write_result(args.output, report)
     print(table(report))
     return 0 if report["lost"] == 0 and http["failed_requests"] == 0 else 1
 
