@@ -50,16 +50,7 @@ def conway_report(org: Org, *, source: str, team: str | None = None) -> ConwayRe
                 teams=list(n.teams),
                 rate=n.rate,
                 declared=None,
-                calls=[
-                    CallOut(
-                        source=x.source,
-                        target=x.target,
-                        rate=x.rate,
-                        synchronous=x.synchronous,
-                        via=x.via,
-                    )
-                    for x in n.calls
-                ],
+                calls=[CallOut(**vars(x)) for x in n.calls],
             )
             for n in needs
             if n.declared is None
@@ -82,18 +73,7 @@ def monolith_report(
         source=source,
         deploys=deploys,
         thresholds=thresholds,
-        signals=[
-            SignalOut(
-                kind=s.kind,
-                severity=s.severity,
-                summary=s.summary,
-                services=list(s.services),
-                teams=list(s.teams),
-                evidence=s.evidence,
-                threshold=s.threshold,
-            )
-            for s in found
-        ],
+        signals=[SignalOut(**vars(s)) for s in found],  # the same fields; tuples become lists
     )
 
 
