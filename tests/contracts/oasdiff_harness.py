@@ -116,8 +116,6 @@ KNOWN_GAPS: dict[str, str] = {
     "TestBreaking_ResponseMediaTypeEnumRemoved": "enum removal in a response is reported at info level",
     "TestMediaTypeSchemaExistence": "media types are matched by exact name, not by name family",
     "TestRequestPropertyStability_InvalidLevel": "invalid x-stability-level on properties",
-    "TestBreaking_SunsetDeletedForDeprecatedAndRenamedParameter": "renamed parameters are not matched",
-    "TestRequestParameterDefaultValueChangedAndRenamedParameter": "renamed parameters are not matched",
     "TestBreaking_RequestParameterMaxItemsWithoutFlatten": "allOf flattening is always on",
     "TestRequestQueryParamMultiTypeToFormExplodeArraySafe": "form/explode parameter serialisation",
     "TestRequestBodyAnyOfMultiMediaTypeDetails": "anyOf branches matched by title across media types",

@@ -7,7 +7,10 @@ from typing import Any
 
 import pytest
 
+from orgloop.contracts.openapi.diff import diff
+from orgloop.contracts.openapi.loader import load_document
 from orgloop.contracts.openapi.policy import Policy
+from tests.conformance import SUITES
 from tests.contracts.builders import changes, ids, pets_spec
 
 
@@ -132,3 +135,35 @@ def test_alpha_operations_are_below_the_default_threshold(
     assert ids(changes(base, rev, Policy(versioning=False, stability_threshold="draft"))) == {
         "request-parameter-became-required"
     }
+
+
+_RENAMES = ["method", "op", "op-ref", "two", "one-of-two"]
+
+
+@pytest.mark.parametrize("case", _RENAMES)
+def test_renaming_a_path_parameter_is_no_change(case: str) -> None:
+    """oasdiff's param-rename pairs: the URL a client sends is the same, so nothing is reported."""
+    data = SUITES / "oasdiff" / "data" / "param-rename"
+    if not data.exists():
+        pytest.skip(f"oasdiff conformance suite not found under {SUITES}")
+    base_file, rev_file = (
+        (data / "op-base-ref.yaml", data / "op-revision-ref.yaml")
+        if case == "op-ref"
+        else (data / f"{case}-base.yaml", data / f"{case}-revision.yaml")
+    )
+    assert diff(load_document(base_file), load_document(rev_file)) == []
+
+
+def test_a_renamed_path_parameter_still_shows_its_real_changes(
+    base: dict[str, Any], rev: dict[str, Any]
+) -> None:
+    item = rev["paths"].pop("/pets/{id}")
+    for param in item["get"].get("parameters", []) + item.get("parameters", []):
+        if param.get("in") == "path":
+            param["name"] = "petId"
+            param["schema"] = {"type": "string"}
+    rev["paths"]["/pets/{petId}"] = item
+    found = changes(base, rev)
+    assert {c.operation for c in found} == {"GET /pets/{petId}"}
+    assert "request-parameter-type-changed" in ids(found)
+    assert not {"new-request-path-parameter", "request-parameter-removed"} & ids(found)

@@ -22,6 +22,8 @@ class Operation:
     base: dict[str, Any]
     rev: dict[str, Any]
     stability: str
+    # path parameters renamed in the revision's template, by position: revision name -> base name
+    renamed: tuple[tuple[str, str], ...] = ()
 
     @staticmethod
     def locate(method: str, path: str) -> tuple[str, str]:

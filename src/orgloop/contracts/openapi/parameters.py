@@ -30,12 +30,18 @@ def _key(param: dict[str, Any]) -> Key:
     return (where, name.lower() if where == "header" else name)
 
 
-def _collect(ctx: Context, doc: Document, raw: Any) -> dict[Key, dict[str, Any]]:
+def _collect(
+    ctx: Context, doc: Document, raw: Any, renamed: dict[str, str] | None = None
+) -> dict[Key, dict[str, Any]]:
+    """Parameters by key; ``renamed`` gives a revision's path parameters their base names."""
     found: dict[Key, dict[str, Any]] = {}
     for item in raw if isinstance(raw, list) else []:
         param = ctx.node(doc, item)
         if param:
-            found[_key(param)] = param
+            where, name = _key(param)
+            if renamed and where == "path":
+                name = renamed.get(name, name)
+            found[(where, name)] = param
     return found
 
 
@@ -53,13 +59,14 @@ def _schema(param: dict[str, Any]) -> Any:
 def diff_parameters(
     ctx: Context, op: Operation, bitem: dict[str, Any], ritem: dict[str, Any]
 ) -> None:
+    renamed = dict(op.renamed)
     b_path, r_path = (
         _collect(ctx, ctx.base, bitem.get("parameters")),
-        _collect(ctx, ctx.rev, ritem.get("parameters")),
+        _collect(ctx, ctx.rev, ritem.get("parameters"), renamed),
     )
     b_own, r_own = (
         _collect(ctx, ctx.base, op.base.get("parameters")),
-        _collect(ctx, ctx.rev, op.rev.get("parameters")),
+        _collect(ctx, ctx.rev, op.rev.get("parameters"), renamed),
     )
     base, rev = {**b_path, **b_own}, {**r_path, **r_own}
     for key in sorted(rev.keys() - base.keys()):

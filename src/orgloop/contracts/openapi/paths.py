@@ -1,6 +1,7 @@
 """Paths and operations: added, removed (with deprecation and sunset), stability, deprecation.
 
-Paths are matched with their parameter names blanked (``/pets/{id}`` is ``/pets/{petId}``).
+Paths are matched with their parameter names blanked (``/pets/{id}`` is ``/pets/{petId}``), and a
+path parameter is known by its position in the template, so renaming one is no change.
 """
 
 from __future__ import annotations
@@ -54,9 +55,10 @@ def diff_paths(
             label, pointer = Operation.locate(method, path)
             ctx.emit("endpoint-added", operation=label, path=pointer)
     for key in sorted(base.keys() & rev.keys()):
-        (_, bitem), (path, ritem) = base[key], rev[key]
+        (bpath, bitem), (path, ritem) = base[key], rev[key]
         if ctx.base.fingerprint(bitem) == ctx.rev.fingerprint(ritem):
             continue
+        renamed = _renamed(bpath, path)
         bops, rops = operations(bitem), operations(ritem)
         for method in bops.keys() - rops.keys():
             _removed(ctx, method, path, bops[method], whole_path=False)
@@ -64,9 +66,15 @@ def diff_paths(
             label, pointer = Operation.locate(method, path)
             ctx.emit("endpoint-added", operation=label, path=pointer)
         for method in [m for m in METHODS if m in bops and m in rops]:
-            kept = _modified(ctx, method, path, bops[method], rops[method])
+            kept = _modified(ctx, method, path, bops[method], rops[method], renamed)
             if kept is not None:
                 on_operation(ctx, kept, bitem, ritem)
+
+
+def _renamed(base_path: str, rev_path: str) -> tuple[tuple[str, str], ...]:
+    """The revision's path parameter names that differ from the base's at the same position."""
+    names = (_PARAM.findall(base_path), _PARAM.findall(rev_path))
+    return tuple((r[1:-1], b[1:-1]) for b, r in zip(*names, strict=True) if b != r)
 
 
 def _removed(ctx: Context, method: str, path: str, op: dict[str, Any], *, whole_path: bool) -> None:
@@ -103,7 +111,12 @@ def _included(ctx: Context, stability: str) -> bool:
 
 
 def _modified(
-    ctx: Context, method: str, path: str, bop: dict[str, Any], rop: dict[str, Any]
+    ctx: Context,
+    method: str,
+    path: str,
+    bop: dict[str, Any],
+    rop: dict[str, Any],
+    renamed: tuple[tuple[str, str], ...] = (),
 ) -> Operation | None:
     """Lifecycle findings of a kept operation; the operation unless its stability filters it."""
     label, pointer = Operation.locate(method, path)
@@ -132,7 +145,7 @@ def _modified(
     _deprecation(ctx, label, pointer, bop, rop, new)
     if not _included(ctx, new):
         return None
-    return Operation(label, pointer, bop, rop, new or "stable")
+    return Operation(label, pointer, bop, rop, new or "stable", renamed)
 
 
 def _deprecation(
