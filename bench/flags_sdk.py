@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import harness
+from orgloop.flags.engine import hashing
 from orgloop.sdk import Client
 
 RESULTS = Path(__file__).resolve().parent / "results" / "flags_sdk.json"
@@ -267,6 +268,8 @@ def machine() -> dict[str, Any]:
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "growthbook": metadata.version("growthbook"),
         "fnv_hash_fast": _version("fnv-hash-fast"),
+        # The engine's own C hash (flags/engine/_fnv16.c), built at install; pure Python without.
+        "engine_c_hash": hashing._C_HASHES is not None,
         "versions": harness.versions(("growthbook", "fnv-hash-fast")),
     }
 

@@ -2,7 +2,8 @@
 
 When full, the newest event is dropped and counted (``dropped``): the events already waiting are
 older and closer to being sent, and a host application must never block or grow without bound
-because the event endpoint is slow or down.
+because the event endpoint is slow or down. A batch the server could not take (it was away) goes
+back in front with ``restore``, keeping its ids, so an outage delays events instead of losing them.
 
 Exposures are the events an evaluation records, so they have their own path: a plain tuple
 ``(unit, experiment, variant, epoch seconds)`` appended without taking the lock (a deque append
@@ -57,6 +58,16 @@ class EventBuffer:
             count = min(limit, len(self._items))
             taken = [self._items.popleft() for _ in range(count)]
         return [item if item.__class__ is dict else _exposure(item) for item in taken]  # type: ignore[arg-type]
+
+    def restore(self, events: list[Event]) -> None:
+        """Put events taken for sending back in front (the server was away), in their order.
+        If newer events filled the buffer meanwhile, the newest beyond capacity are dropped."""
+        with self._lock:
+            items = self._items
+            items.extendleft(reversed(events))
+            while len(items) > self.capacity:
+                items.pop()
+                self.dropped += 1
 
     def snapshot(self) -> list[Event]:
         """Copies of the waiting events as they will be sent, oldest first; nothing is removed."""

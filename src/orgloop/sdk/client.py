@@ -14,6 +14,7 @@ import itertools
 import json
 import logging
 import os
+import random
 import threading
 import time
 import uuid
@@ -38,7 +39,8 @@ _CLIENTS: weakref.WeakSet[Client] = weakref.WeakSet()
 _NO_ATTRIBUTES: Mapping[str, Any] = MappingProxyType({})
 _UNKNOWN = Evaluator(Ruleset()).evaluate("", {})
 _MAX_EXPOSURE_KEYS = 100_000
-_now = time.time
+FLUSH_TIMEOUT = 3.0
+"""Seconds ``flush`` and ``close`` (and so the host's exit) wait at most for the server."""
 
 
 class Client:
@@ -58,24 +60,29 @@ class Client:
         poll_interval: float = 30.0,
         flush_interval: float = 5.0,
         batch_size: int = 100,
-        buffer_size: int = 10_000,
+        buffer_size: int = 100_000,
         send_attempts: int = 5,
         retry_delay: float = 0.5,
+        max_retry_delay: float = 30.0,
         timeout: float = 10.0,
         transport: httpx.BaseTransport | None = None,
         init_timeout: float = 2.0,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         """Connect to ``url`` with ``sdk_key`` (or start ``ruleset``-only, offline).
 
         With a server, the constructor waits up to ``init_timeout`` seconds for the first ruleset
         (0: do not wait), so flags evaluate right after it returns; if none arrives in time, the
         client serves defaults until one does (see ``ready`` and ``wait_until_ready``).
+        ``clock`` (epoch seconds) stamps events and exposures, e.g. a simulation's own time.
         """
         self.environment = environment
+        self._now = clock  # epoch seconds of each event and exposure (a simulation's own time)
         self._url, self._sdk_key, self._transport, self._timeout = url, sdk_key, transport, timeout
         self._stream, self._poll_interval = stream, poll_interval
         self._flush_interval, self._batch_size = flush_interval, batch_size
         self._send_attempts, self._retry_delay = send_attempts, retry_delay
+        self._max_retry_delay = max_retry_delay
         self._buffer_size = buffer_size
         self._evaluator = Evaluator(Ruleset(environment=environment or ""))
         self.etag: str | None = None
@@ -187,34 +194,43 @@ class Client:
         """Events dropped because the buffer was full or the server refused them."""
         return self._buffer.dropped + self._failed
 
-    def flush(self) -> None:
-        """Send everything queued now, in this thread (blocks; at most the retry budget)."""
+    def flush(self, timeout: float = FLUSH_TIMEOUT) -> bool:
+        """Send everything queued now, in this thread, for at most ``timeout`` seconds.
+
+        True when everything went out; False when time ran out or the server is away, and what
+        was not sent stays queued (the sender keeps trying)."""
+        deadline = time.monotonic() + timeout
         while True:
             batch = self._buffer.take(self._batch_size)
             if not batch:
-                return
-            self._send(batch, stop=_sleep)
+                return True
+            if not self._send(batch, stop=_sleep, deadline=deadline):
+                return False
 
-    async def aflush(self) -> None:
+    async def aflush(self, timeout: float = FLUSH_TIMEOUT) -> bool:
         """``flush`` for asyncio code: runs in a worker thread."""
         import asyncio
 
-        await asyncio.to_thread(self.flush)
+        return await asyncio.to_thread(self.flush, timeout)
 
-    def close(self) -> None:
-        """Stop background work and send what is queued; the client keeps evaluating."""
+    def close(self, timeout: float = FLUSH_TIMEOUT) -> bool:
+        """Stop background work and send what is queued, for at most ``timeout`` seconds in all
+        (also at interpreter exit, so a silent or absent server never holds the host's exit).
+        True when everything queued was sent; the client keeps evaluating."""
         if self._closed:
-            return
+            return len(self._buffer) == 0
+        deadline = time.monotonic() + timeout
         self._closed = True
         self._stop.set()
         self._wake.set()
         # The refresher may sit in a stream read; it is a daemon and stops at its next wake-up.
         for thread in self._threads:
             if thread.name.endswith("send") and thread is not threading.current_thread():
-                thread.join(timeout=self._timeout)
-        self.flush()
+                thread.join(timeout=max(deadline - time.monotonic(), 0))
+        sent = self.flush(max(deadline - time.monotonic(), 0))
         if self._http is not None:
             self._http.close()
+        return sent
 
     def __enter__(self) -> Client:
         return self
@@ -281,19 +297,29 @@ class Client:
         try:
             fetched = self._http.fetch_ruleset(self.etag)
         except SdkError as exc:
-            log.warning("orgloop ruleset not refreshed, serving the last good one: %s", exc)
+            if not self._stop.is_set():  # closing cuts the request short: nothing to report
+                log.warning("orgloop ruleset not refreshed, serving the last good one: %s", exc)
             return
         if fetched is not None and self._install(fetched[0], fetched[1], "server"):
             self.ready.set()
 
     def _refresh_loop(self) -> None:
-        self._refresh()
+        self._survive(self._refresh)
         while not self._stop.is_set():
             if self._stream:
-                self._follow_stream()
+                self._survive(self._follow_stream)
             if self._stop.wait(self._poll_interval):
                 return
-            self._refresh()
+            self._survive(self._refresh)
+
+    def _survive(self, step: Callable[[], None]) -> None:
+        """Run one step of a background loop: whatever a payload or a server does (a body nested
+        past the recursion limit, a broken stream), the thread lives on with what it has."""
+        try:
+            step()
+        except Exception as exc:
+            if not self._stop.is_set():
+                log.warning("orgloop %s failed, carrying on: %r", step.__name__, exc)
 
     def _follow_stream(self) -> None:
         """Refresh on each ``ruleset`` event until the stream breaks (then polling takes over)."""
@@ -329,11 +355,14 @@ class Client:
         experiment = key if key.__class__ is str else str(key)
         variant = result.variation_key or str(result.variation_id)
         # Wake the sender once per batch (and on each drop when full), not on every exposure.
-        if not self._buffer.add_exposure((unit, experiment, variant, _now())) % self._batch_size:
+        if (
+            not self._buffer.add_exposure((unit, experiment, variant, self._now()))
+            % self._batch_size
+        ):
             self._wake.set()
 
     def _enqueue(self, item: dict[str, Any]) -> None:
-        item["timestamp"] = timestamp()  # the id is given when the event is first sent
+        item["timestamp"] = timestamp(self._now())  # the id is given when the event is first sent
         if not self._started:
             self._start()
         # Wake the sender once per batch, not on every event while it is already due.
@@ -341,11 +370,16 @@ class Client:
             self._wake.set()
 
     def _send(
-        self, batch: list[dict[str, Any]], stop: Callable[[float], bool] | None = None
-    ) -> None:
+        self,
+        batch: list[dict[str, Any]],
+        stop: Callable[[float], bool] | None = None,
+        deadline: float | None = None,
+    ) -> bool:
+        """Send one batch; False when the server was away (or time ran out) and the batch went
+        back to the front of the buffer, ids kept, to be sent again later."""
         if self._http is None:
             self._failed += len(batch)  # offline: nowhere to send
-            return
+            return True
         # Ids are given once, before the first attempt, so retries stay idempotent. A random
         # per-client prefix and a counter: unique without a uuid4 (a system call) per event.
         for item in batch:
@@ -357,20 +391,43 @@ class Client:
             attempts=self._send_attempts,
             base_delay=self._retry_delay,
             stop=stop or self._stop.wait,
+            deadline=deadline,
         )
+        if outcome in ("unreachable", "interrupted"):
+            # The same ids go again: the server keeps one copy of an event it already stored.
+            self._buffer.restore(batch)
+            return False
         if outcome != "sent":
             self._failed += len(batch)
             log.warning("orgloop dropped %d events: %s", len(batch), outcome)
+        return True
 
     def _send_loop(self) -> None:
+        away = 0  # rounds in a row that found the server away
         while not self._stop.is_set():
-            self._wake.wait(self._flush_interval)
+            if away:
+                # Back off (not woken by new events) until the server is back.
+                delay = min(self._retry_delay * 2**away, self._max_retry_delay)
+                if self._stop.wait(delay * random.uniform(0.5, 1.0)):
+                    return
+            else:
+                self._wake.wait(self._flush_interval)
             self._wake.clear()
+            away = away + 1 if not self._send_queued() else 0
+
+    def _send_queued(self) -> bool:
+        """Send batches until the buffer is empty (True) or the server is away (False)."""
+        try:
             while not self._stop.is_set():
                 batch = self._buffer.take(self._batch_size)
                 if not batch:
-                    break
-                self._send(batch)
+                    return True
+                if not self._send(batch):
+                    return False
+        except Exception as exc:  # the sender must outlive anything, as the refresher does
+            log.warning("orgloop sender failed, carrying on: %r", exc)
+            return False
+        return True
 
 
 def _sleep(delay: float) -> bool:
@@ -382,7 +439,7 @@ def _sleep(delay: float) -> bool:
 def _etag(data: str) -> str | None:
     try:
         value = json.loads(data).get("etag")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
     return value if isinstance(value, str) else None
 

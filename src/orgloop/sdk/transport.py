@@ -7,8 +7,9 @@ on with what it has.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Literal
 
 import httpx
 
@@ -49,8 +50,10 @@ class Http:
             raise SdkError(f"ruleset request answered HTTP {response.status_code}")
         try:
             return response.json(), response.headers.get("etag")
-        except ValueError as exc:
-            raise SdkError("the ruleset response is not JSON") from exc
+        except (ValueError, RecursionError) as exc:  # a deeply nested body overflows the stack
+            raise SdkError(
+                f"the ruleset response is not usable JSON ({exc.__class__.__name__})"
+            ) from exc
 
     def stream(self, read_timeout: float) -> Iterator[tuple[str, str]]:
         """``(event, data)`` pairs of the server-sent event stream, until it breaks."""
@@ -65,10 +68,12 @@ class Http:
         except httpx.HTTPError as exc:
             raise SdkError(f"event stream broke ({exc.__class__.__name__})") from exc
 
-    def send_events(self, events: list[dict[str, Any]]) -> int:
-        """POST one batch; the HTTP status (0 when the server could not be reached)."""
+    def send_events(self, events: list[dict[str, Any]], timeout: float | None = None) -> int:
+        """POST one batch; the HTTP status (0 when the server could not be reached or did not
+        answer in ``timeout`` seconds, default the client's)."""
+        limit = self._timeout if timeout is None else max(min(timeout, self._timeout), 0.001)
         try:
-            response = self._http.post("/api/v1/events", json={"events": events})
+            response = self._http.post("/api/v1/events", json={"events": events}, timeout=limit)
         except httpx.HTTPError:
             return 0
         return response.status_code
@@ -96,27 +101,45 @@ def parse_sse(lines: Iterator[str]) -> Iterator[tuple[str, str]]:
                 data.append(value)
 
 
+TRANSIENT = frozenset({0, 408, 429, 502, 503, 504})
+"""Statuses of a server that is away or overloaded (0: unreachable or silent): the batch waits
+for it, however long, in the bounded buffer."""
+
+Outcome = Literal["sent", "rejected", "failed", "unreachable", "interrupted"]
+
+
 def send_with_retry(
-    send: Callable[[list[dict[str, Any]]], int],
+    send: Callable[[list[dict[str, Any]], float | None], int],
     batch: list[dict[str, Any]],
     *,
     attempts: int,
     base_delay: float,
     stop: Callable[[float], bool],
-) -> str:
-    """``sent``, ``rejected`` (a 4xx other than 408/429: retrying cannot help) or ``failed``.
+    deadline: float | None = None,
+) -> Outcome:
+    """``sent``; ``rejected`` (a 4xx other than 408/429: retrying cannot help); ``failed`` (the
+    server answered another error every time); ``unreachable`` (the last attempt found the
+    server away: the caller keeps the batch); ``interrupted`` (``stop`` or ``deadline`` ended the
+    retries: the caller keeps the batch).
 
     Waits ``base_delay * 2**n`` (capped at 60 s, with jitter) between attempts; ``stop(delay)``
-    waits and returns True when the client is closing, which ends the retries early.
+    waits and returns True when the client is closing. With a ``deadline`` (a ``time.monotonic``
+    value) no attempt waits for an answer past it, and no retry starts after it.
     """
+    status = 0
     for attempt in range(attempts):
-        status = send(batch)
+        remaining = None if deadline is None else deadline - time.monotonic()
+        if remaining is not None and remaining <= 0:
+            return "interrupted"
+        status = send(batch, remaining)
         if 200 <= status < 300:
             return "sent"
-        if 400 <= status < 500 and status not in (408, 429):
+        if 400 <= status < 500 and status not in TRANSIENT:
             return "rejected"
         if attempt + 1 < attempts:
             delay = min(base_delay * 2**attempt, 60.0) * random.uniform(0.5, 1.0)
+            if deadline is not None and time.monotonic() + delay >= deadline:
+                return "interrupted"
             if stop(delay):
-                return "failed"
-    return "failed"
+                return "interrupted"
+    return "unreachable" if status in TRANSIENT else "failed"
