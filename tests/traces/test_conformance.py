@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 import yaml
 
+from orgloop.traces.columns import EdgeColumns
 from orgloop.traces.decoding import from_json_object
 from orgloop.traces.intake import IngestLimits, flatten
 from orgloop.traces.metrics import SeriesAggregator, Snapshot
-from orgloop.traces.pairing import DEFAULT_BUCKETS, Edge, Pairer, PairingConfig
+from orgloop.traces.pairing import DEFAULT_BUCKETS, Pairer, PairingConfig
 from tests.conformance import suite
 from tests.traces.builders import SpanSpec, call, export
 
@@ -143,13 +144,12 @@ def run(case_name: str, case: Case) -> Snapshot:
         request = from_json_object(document)
     flat = flatten(request, now=SPAN_TIME, limits=IngestLimits(), config=case.config)
     metrics = SeriesAggregator(case.config)
-    edges: list[Edge] = []
-    pairer = Pairer(case.config, on_edge=edges.append)
-    for half in flat.halves:
-        pairer.add(half, 0.0)
+    batches: list[EdgeColumns] = []
+    pairer = Pairer(case.config, on_edges=batches.append)
+    pairer.add(flat.halves, 0.0)
     pairer.expire_all()  # the connector tests expire the store before building metrics
-    for edge in edges:
-        metrics.add(edge)
+    for batch in batches:
+        metrics.add(batch)
     return metrics.snapshot()
 
 

@@ -2,27 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from orgloop.traces.columns import Edge, EdgeColumns, HalfColumns
 from orgloop.traces.intake import IngestLimits, flatten
-from orgloop.traces.pairing import Edge, Half, Pairer, PairingConfig
+from orgloop.traces.pairing import Pairer, PairingConfig
 from tests.traces.builders import CLIENT, CONSUMER, PRODUCER, SERVER, SpanSpec, call, export
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def halves(*specs: SpanSpec, config: PairingConfig | None = None) -> list[Half]:
-    return flatten(export(*specs), now=NOW, limits=IngestLimits(), config=config).halves
+def halves(*specs: SpanSpec, config: PairingConfig | None = None) -> list[HalfColumns]:
+    """One batch per half, so that tests can pair them in any order."""
+    flat = flatten(export(*specs), now=NOW, limits=IngestLimits(), config=config)
+    return flat.halves.split()
+
+
+def collecting(edges: list[Edge]) -> Callable[[EdgeColumns], None]:
+    return lambda batch: edges.extend(batch.rows())
 
 
 def pair(
-    order: list[Half], config: PairingConfig | None = None, *, expire: bool = True
+    order: list[HalfColumns], config: PairingConfig | None = None, *, expire: bool = True
 ) -> tuple[list[Edge], Pairer]:
     edges: list[Edge] = []
-    pairer = Pairer(config or PairingConfig(), on_edge=edges.append)
+    pairer = Pairer(config or PairingConfig(), on_edges=collecting(edges))
     for half in order:
         pairer.add(half, 0.0)
     if expire:
@@ -117,7 +125,7 @@ def test_unpaired_halves_expire_into_virtual_nodes_and_are_counted() -> None:
 
 def test_halves_wait_until_their_ttl_passes() -> None:
     edges: list[Edge] = []
-    pairer = Pairer(PairingConfig(ttl_seconds=5), on_edge=edges.append)
+    pairer = Pairer(PairingConfig(ttl_seconds=5), on_edges=collecting(edges))
     (client_half,) = halves(SpanSpec("web", CLIENT, b"\x07" * 16))
     pairer.add(client_half, now=100.0)
     pairer.expire(104.9)

@@ -257,3 +257,21 @@ def test_the_otlp_port_app_receives_spans_and_nothing_else(
         assert status == 200
         assert client.get("/api/v1/traces/graph").status_code == 404
     assert len(trace_services.traces.trace(client_span.trace_id.hex()).spans) == 2
+
+
+def test_a_resent_export_is_counted_once(otlp: TestClient, trace_services: Services) -> None:
+    # Sent twice, as an exporter retries when a reply is lost: the same reply, stored once,
+    # one call in the graph.
+    client, server = call("resend-web", "resend-orders", at=BASE)
+    traces = trace_services.traces
+    stored_before = traces._store.count_spans()
+    first = post_protobuf(otlp, export(client, server))
+    assert post_protobuf(otlp, export(client, server)) == first
+    assert first[0] == 200
+    assert not first[1].HasField("partial_success")
+    traces.flush()
+    assert traces._store.count_spans() - stored_before == 2
+    graph = traces.graph(since=BASE - HOUR, until=BASE + HOUR, service="resend-web")
+    (edge,) = graph.edges
+    assert (edge.client, edge.server, edge.requests) == ("resend-web", "resend-orders", 1.0)
+    assert len(traces.trace(client.trace_id.hex()).spans) == 2

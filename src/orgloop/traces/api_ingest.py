@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request, Response
 
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.errors import Forbidden, OrgloopError, Unauthenticated
+from orgloop.kernel.http import audit_refusal
 from orgloop.traces import decoding
 from orgloop.traces.errors import Overloaded
 from orgloop.traces.models import IngestSummary
@@ -79,6 +80,9 @@ def build_router(*, traces: TraceService, max_bytes: int = 16 * 1024 * 1024) -> 
                 decoder, work, body, request.headers.get("content-encoding"), encoding, caller
             )
             await asyncio.wrap_future(committed)
+        except _Refused as exc:
+            await audit_refusal(request, exc.principal, exc)
+            return _error(exc, encoding)
         except OrgloopError as exc:
             return _error(exc, encoding)
         except Exception:
@@ -100,8 +104,16 @@ def _authenticate(request: Request) -> Principal:
         )
     principal: Principal = request.app.state.authenticate(token.strip())
     if principal.role == "viewer":
-        raise Forbidden("cannot send spans: a viewer token is read-only; use an SDK key")
+        raise _Refused(principal, "cannot send spans: a viewer token is read-only; use an SDK key")
     return principal
+
+
+class _Refused(Forbidden):
+    """A 403 that knows its caller, so that the route can audit it."""
+
+    def __init__(self, principal: Principal, message: str) -> None:
+        super().__init__(message)
+        self.principal = principal
 
 
 def _error(exc: OrgloopError, encoding: decoding.Encoding) -> Response:

@@ -14,7 +14,8 @@ bytes, its end before its start, or its times outside the accepted window (endin
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import operator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -22,11 +23,13 @@ from typing import Any
 
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue
+from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from orgloop.kernel.errors import PayloadTooLarge
 from orgloop.traces import semconv
+from orgloop.traces.columns import HalfColumns
 from orgloop.traces.lean import LeanExport
-from orgloop.traces.pairing import CLIENT_KINDS, SERVER_KINDS, Half, PairingConfig
+from orgloop.traces.pairing import CLIENT_KINDS, KIND_CLIENT, SERVER_KINDS, PairingConfig
 from orgloop.traces.sampling import adjusted_count
 
 UNKNOWN_SERVICE = "unknown_service"
@@ -54,7 +57,7 @@ class Flat:
 
     body: bytes
     trace_ids: set[bytes]
-    halves: list[Half]
+    halves: HalfColumns
     services: ServicesSeen
     env: str = ""
     accepted: int = 0
@@ -90,6 +93,22 @@ def value_text(value: AnyValue) -> str:
     return ""
 
 
+def text_of(raw: bytes | None) -> str:
+    """An encoded ``AnyValue`` (a lean attribute value) as text; "" for None."""
+    if not raw:
+        return ""
+    size = raw[1] if len(raw) > 1 else 0x80
+    if raw[0] == 0x0A and size < 0x80 and len(raw) == size + 2:  # a short string_value alone
+        return raw[2:].decode("utf-8", "replace")
+    return value_text(AnyValue.FromString(raw))
+
+
+def texts(raws: list[bytes | None]) -> list[str]:
+    """A column of encoded values as text: each distinct value decoded once (they repeat)."""
+    table = {raw: text_of(raw) for raw in set(raws)}
+    return list(map(table.__getitem__, raws))
+
+
 def _present(attributes: Any, keys: tuple[str, ...]) -> dict[str, str]:
     """The values of those of ``keys`` that a span or resource carries (its attributes map)."""
     found: dict[str, str] = {}
@@ -97,7 +116,7 @@ def _present(attributes: Any, keys: tuple[str, ...]) -> dict[str, str]:
     for key in keys:
         value = get(key)
         if value is not None:
-            found[key] = value_text(value)
+            found[key] = text_of(value)
     return found
 
 
@@ -112,7 +131,8 @@ def flatten(
 ) -> Flat:
     """Validate and flatten one export. ``raw`` is the export's protobuf encoding when the
     caller has it (it is stored as is unless spans had to be removed); the spans are read from
-    it through ``lean.LeanExport``, which indexes attributes by key while parsing."""
+    it through ``lean.LeanExport``, which indexes attributes by key while parsing, a column at a
+    time (see the module's docstring)."""
     total = sum(len(s.spans) for r in request.resource_spans for s in r.scope_spans)
     if total > limits.max_spans:
         raise PayloadTooLarge(
@@ -126,73 +146,214 @@ def flatten(
         raw = request.SerializeToString()
     lean = LeanExport.FromString(raw)
     now_ns = int(now.timestamp() * 1e9)
-    oldest = now_ns - int(limits.max_age.total_seconds() * 1e9)
-    newest = now_ns + int(limits.max_skew.total_seconds() * 1e9)
-    flat = Flat(body=b"", trace_ids=set(), halves=[], services={}, env=environment or "")
-    trace_ids, halves = flat.trace_ids, flat.halves
-    add_trace, add_half = trace_ids.add, halves.append
+    window = (
+        now_ns - int(limits.max_age.total_seconds() * 1e9),
+        now_ns + int(limits.max_skew.total_seconds() * 1e9),
+    )
+    flat = Flat(body=b"", trace_ids=set(), halves=HalfColumns(), services={}, env=environment or "")
     removed: list[tuple[int, int, int]] = []
     for r_index, resource_spans in enumerate(lean.resource_spans):
         resource = _present(resource_spans.resource.attributes, keys.resource)
         service = resource.get(semconv.SERVICE_NAME) or UNKNOWN_SERVICE
-        version = resource.get(semconv.SERVICE_VERSION, "")
         env = _first(resource, semconv.DEPLOYMENT_ENVIRONMENT) or environment or ""
+        side = _Resource(service, resource.get(semconv.SERVICE_VERSION, ""), env, resource)
         count = 0
         for s_index, scope_spans in enumerate(resource_spans.scope_spans):
-            for index, span in enumerate(scope_spans.spans):
-                trace_id, span_id, parent = span.trace_id, span.span_id, span.parent_span_id
-                start, end = span.start_time_unix_nano, span.end_time_unix_nano
-                if (
-                    len(trace_id) != 16
-                    or len(span_id) != 8
-                    or (parent and len(parent) != 8)
-                    or trace_id == _ZERO_TRACE
-                    or span_id == _ZERO_SPAN
-                    or not oldest <= end
-                    or not start <= newest
-                    or end < start
-                ):
-                    problem = _problem(trace_id, span_id, parent, start, end, oldest, newest)
-                    flat.rejected += 1
-                    removed.append((r_index, s_index, index))
-                    if len(flat.reasons) < _SHOWN_REASONS:
-                        where = f"resourceSpans[{r_index}].scopeSpans[{s_index}].spans[{index}]"
-                        flat.reasons.append(f"{where}.{problem}")
-                    continue
-                count += 1
-                add_trace(trace_id)
-                kind = span.kind
-                if kind in _PAIRED_KINDS:
-                    if parent == _ZERO_SPAN:
-                        parent = b""  # an all-zero parent id means "no parent"
-                    attributes = span.attributes
-                    state = span.trace_state
-                    sampling = attributes.get(_SAMPLING)
-                    add_half(
-                        Half(
-                            trace_id,
-                            span_id,
-                            parent,
-                            kind,
-                            service,
-                            start,
-                            (end - start) / 1e9,
-                            span.status.code == 2,
-                            _pairing_attributes(attributes, resource, keys, kind in CLIENT_KINDS),
-                            resource,
-                            _weight(state, sampling) if state or sampling is not None else 1.0,
-                            version,
-                            _operation(attributes, span.name),
-                            _variant(attributes),
-                            env,
-                        )
-                    )
+            spans = list(scope_spans.spans)
+            if not spans:
+                continue
+            columns = _valid(spans, window, flat, removed, (r_index, s_index))
+            if columns is None:
+                continue
+            spans, fields = columns
+            count += len(spans)
+            flat.trace_ids.update(fields[0])
+            flat.halves.extend(_halves(spans, fields, side, keys, raw))
         if count:
             flat.accepted += count
             flat.services[service] = flat.services.get(service, 0) + count
             flat.env = flat.env or env
     flat.body = _stored_body(request, raw, removed)
     return flat
+
+
+_Columns = tuple[tuple[Any, ...], ...]
+
+
+def _valid(
+    spans: list[Any],
+    window: tuple[int, int],
+    flat: Flat,
+    removed: list[tuple[int, int, int]],
+    where: tuple[int, int],
+) -> tuple[list[Any], _Columns] | None:
+    """The valid spans of a scope and their id and time columns; the others are counted,
+    explained (the first few) and noted for removal. Checked a column at a time; only when a
+    check fails is each span looked at."""
+    oldest, newest = window
+    columns = tuple(zip(*map(_IDS, spans), strict=True))
+    trace_ids, span_ids, parents, _kinds, starts, ends = columns[:6]
+    if (
+        set(map(len, trace_ids)) == {16}
+        and set(map(len, span_ids)) == {8}
+        and set(map(len, parents)) <= {0, 8}
+        and _ZERO_TRACE not in trace_ids
+        and _ZERO_SPAN not in span_ids
+        and min(ends) >= oldest
+        and max(starts) <= newest
+        and all(map(operator.le, starts, ends))
+    ):
+        return spans, columns
+    keep = []
+    for index, (trace_id, span_id, parent, _kind, start, end, *_) in enumerate(
+        zip(*columns, strict=True)
+    ):
+        problem = _problem(trace_id, span_id, parent, start, end, oldest, newest)
+        if problem is None:
+            keep.append(index)
+            continue
+        flat.rejected += 1
+        removed.append((*where, index))
+        if len(flat.reasons) < _SHOWN_REASONS:
+            r_index, s_index = where
+            flat.reasons.append(
+                f"resourceSpans[{r_index}].scopeSpans[{s_index}].spans[{index}].{problem}"
+            )
+    if not keep:
+        return None
+    return [spans[i] for i in keep], tuple(tuple(c[i] for i in keep) for c in columns)
+
+
+@dataclass(frozen=True)
+class _Resource:
+    service: str
+    version: str
+    env: str
+    values: dict[str, str]
+
+
+def _halves(
+    spans: list[Any], columns: _Columns, resource: _Resource, keys: _Keys, body: bytes
+) -> HalfColumns:
+    """The pairing columns of a scope's CLIENT/SERVER/PRODUCER/CONSUMER spans. An attribute
+    whose key is nowhere in the export's bytes is not looked up span by span (a lookup costs
+    about as much as reading a field, and most keys pairing asks for are absent)."""
+    kinds = columns[_KIND]
+    chosen = [i for i, kind in enumerate(kinds) if kind in _PAIRED_KINDS]
+    if len(chosen) < len(kinds):
+        if not chosen:
+            return HalfColumns()
+        spans = [spans[i] for i in chosen]
+        columns = tuple(tuple(c[i] for i in chosen) for c in columns)
+    trace_ids, span_ids, parents, kinds, starts, ends, states, statuses = columns
+    n = len(spans)
+    attributes = [s.attributes for s in spans]
+
+    def column(key: str, rows: list[int] | None = None) -> list[str]:
+        if key.encode() not in body:
+            return [""] * (n if rows is None else len(rows))
+        get = operator.methodcaller("get", key)
+        if rows is None:
+            return texts(list(map(get, attributes)))
+        return texts([get(attributes[i]) for i in rows])
+
+    operation = column(semconv.HTTP_ROUTE)
+    if "" in operation:
+        _fill_operations(operation, spans, column)
+    variant = column(semconv.VARIANTS)
+    if "" in variant:
+        _fill_variants(variant, column)
+    clients = [i for i, kind in enumerate(kinds) if kind in CLIENT_KINDS]
+    db, peer = [""] * n, [""] * n
+    if clients:
+        _first_of(db, keys.databases, [i for i in clients if kinds[i] == KIND_CLIENT], column)
+        _first_of(peer, keys.peers, clients, column)
+    dims = [_dimension(resource.values.get(name), name, n, column) for name in keys.dimensions]
+    sampling = (
+        list(map(operator.methodcaller("get", _SAMPLING), attributes))
+        if _SAMPLING_BYTES in body
+        else None
+    )
+    return HalfColumns(
+        trace_id=list(trace_ids),
+        span_id=list(span_ids),
+        parent_span_id=[b"" if p == _ZERO_SPAN else p for p in parents]
+        if _ZERO_SPAN in parents
+        else list(parents),
+        kind=list(kinds),
+        service=[resource.service] * n,
+        start_ns=list(starts),
+        seconds=[(end - start) / 1e9 for start, end in zip(starts, ends, strict=True)],
+        failed=[bool(s) and _failed(s) for s in statuses] if any(statuses) else [False] * n,
+        weight=_weights(states, sampling),
+        version=[resource.version] * n,
+        operation=operation,
+        variant=variant,
+        env=[resource.env] * n,
+        dims=list(zip(*dims, strict=True)) if dims else [()] * n,
+        db=db,
+        peer=peer,
+    )
+
+
+def _failed(status: bytes) -> bool:
+    return bool(Status.FromString(status).code == Status.STATUS_CODE_ERROR)
+
+
+_Column = Callable[..., list[str]]
+
+
+def _fill_operations(operation: list[str], spans: list[Any], column: _Column) -> None:
+    """Where a span has no ``http.route``: ``rpc.service/rpc.method``, else its name."""
+    rows = [i for i, text in enumerate(operation) if not text]
+    methods = column(semconv.RPC_METHOD, rows)
+    services = column(semconv.RPC_SERVICE, rows) if any(methods) else [""] * len(rows)
+    for i, method, service in zip(rows, methods, services, strict=True):
+        operation[i] = f"{service}/{method}" if method else spans[i].name
+
+
+def _fill_variants(variant: list[str], column: _Column) -> None:
+    """Where a span has no ``orgloop.variants``: ``flag=variant`` from the feature-flag keys."""
+    rows = [i for i, text in enumerate(variant) if not text]
+    flags = column("feature_flag.key", rows)
+    if not any(flags):
+        return
+    chosen = column("feature_flag.result.variant", rows)
+    older = column("feature_flag.variant", rows)
+    for i, flag, first, second in zip(rows, flags, chosen, older, strict=True):
+        value = first or second
+        if flag and value:
+            variant[i] = f"{flag}={value}"
+
+
+def _first_of(out: list[str], names: tuple[str, ...], rows: list[int], column: _Column) -> None:
+    """``out[i]``: the first of ``names`` with a value, for each of ``rows``."""
+    for name in names:
+        if not rows:
+            return
+        values = column(name, rows)
+        for i, value in zip(rows, values, strict=True):
+            if value:
+                out[i] = value
+        rows = [i for i, value in zip(rows, values, strict=True) if not value]
+
+
+def _dimension(fixed: str | None, name: str, n: int, column: _Column) -> list[str]:
+    """A dimension's values: the resource's where it has one, else the span's."""
+    if fixed:
+        return [fixed] * n
+    return column(name)
+
+
+def _weights(states: tuple[str, ...], sampling: list[bytes | None] | None) -> list[float]:
+    if sampling is None:
+        if not any(states):
+            return [1.0] * len(states)
+        sampling = [None] * len(states)
+    return [
+        _weight(state, value) if state or value is not None else 1.0
+        for state, value in zip(states, sampling, strict=True)
+    ]
 
 
 @dataclass(frozen=True)
@@ -216,37 +377,6 @@ def _keys(config: PairingConfig) -> _Keys:
     )
 
 
-def _pairing_attributes(
-    attributes: Any, resource: dict[str, str], keys: _Keys, client: bool
-) -> dict[str, str]:
-    """What pairing reads of a span's attributes, and no more: a dimension only where the
-    resource has no value for it (pairing prefers the resource's), for a client the database
-    names, and its peer attributes up to the first with a value (the one a virtual node takes)."""
-    get = attributes.get  # a lookup in the map upb built while parsing, in C
-    found: dict[str, str] = {}
-    for key in keys.dimensions:
-        if not resource.get(key):
-            value = get(key)
-            if value is not None:
-                found[key] = value_text(value)
-    if not client:
-        return found
-    for key in keys.databases:
-        value = get(key)
-        if value is not None:
-            found[key] = value_text(value)
-    for key in keys.peers:
-        text = found.get(key)
-        if text is None:
-            value = get(key)
-            if value is None:
-                continue
-            text = found[key] = value_text(value)
-        if text:
-            break
-    return found
-
-
 def _stored_body(
     request: ExportTraceServiceRequest, raw: bytes | None, removed: list[tuple[int, int, int]]
 ) -> bytes:
@@ -260,6 +390,13 @@ def _stored_body(
 
 _PAIRED_KINDS = CLIENT_KINDS | SERVER_KINDS
 _SAMPLING = semconv.SAMPLING_PROBABILITY
+#: The span fields read for every span, in the order of ``_Columns``.
+_IDS = operator.attrgetter(
+    "trace_id", "span_id", "parent_span_id", "kind", "start_time_unix_nano",
+    "end_time_unix_nano", "trace_state", "status",
+)  # fmt: skip
+_KIND = 3
+_SAMPLING_BYTES = semconv.SAMPLING_PROBABILITY.encode()
 _RESOURCE_KEYS = (semconv.SERVICE_NAME, semconv.SERVICE_VERSION, *semconv.DEPLOYMENT_ENVIRONMENT)
 
 
@@ -298,36 +435,8 @@ def _first(values: dict[str, str], names: Iterable[str]) -> str | None:
     return None
 
 
-def _text(attributes: Any, key: str) -> str:
-    value = attributes.get(key)
-    return "" if value is None else value_text(value)
-
-
-def _operation(attributes: Any, name: str) -> str:
-    route = _text(attributes, semconv.HTTP_ROUTE)
-    if route:
-        return route
-    method = _text(attributes, semconv.RPC_METHOD)
-    if method:
-        return f"{_text(attributes, semconv.RPC_SERVICE)}/{method}"
-    return name
-
-
-def _variant(attributes: Any) -> str:
-    variants = _text(attributes, semconv.VARIANTS)
-    if variants:
-        return variants
-    flag = _text(attributes, "feature_flag.key")
-    if not flag:
-        return ""
-    chosen = _text(attributes, "feature_flag.result.variant") or _text(
-        attributes, "feature_flag.variant"
-    )
-    return f"{flag}={chosen}" if chosen else ""
-
-
-def _weight(tracestate: str, sampling: AnyValue | None) -> float:
-    raw = value_text(sampling) if sampling is not None else ""
+def _weight(tracestate: str, sampling: bytes | None) -> float:
+    raw = text_of(sampling)
     try:
         probability = float(raw) if raw else None
     except ValueError:

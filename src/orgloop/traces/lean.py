@@ -3,12 +3,14 @@
 ``LeanExport`` declares only what intake and pairing read (ids, kind, times, status code, name,
 tracestate, the resource's and the span's attributes); everything else (scopes, events, links,
 dropped counts, flags) is skipped by the protobuf runtime as unknown fields. Attributes are
-declared as ``map<string, AnyValue>``, which is wire-compatible with OTLP's
+declared as ``map<string, bytes>``, which is wire-compatible with OTLP's
 ``repeated KeyValue`` (a map entry *is* a message with the key as field 1 and the value as
-field 2), so the runtime (upb, in C) indexes them while parsing and intake looks up the handful of
-keys the graph needs instead of wrapping every ``KeyValue`` of every span in a Python object.
-A repeated key keeps its last value, as the protobuf map rules say (and as a dict built from
-the list would). Values are OTLP's own ``AnyValue``.
+field 2, and a message field is length-delimited like bytes), so the runtime (upb, in C) indexes
+them while parsing and intake looks up the handful of keys the graph needs instead of wrapping
+every ``KeyValue`` of every span in a Python object. A value comes back as the encoded
+``AnyValue`` (plain bytes, no message object); ``intake.texts`` turns the distinct ones of a
+column into text. A repeated key keeps its last value, as the protobuf map rules say (and as a
+dict built from the list would).
 
 The full ``ExportTraceServiceRequest`` is still parsed by the receiver (it validates the whole
 body and is what the trace view reads back); this view only makes ingest cheaper per span.
@@ -19,7 +21,6 @@ from __future__ import annotations
 from typing import Any
 
 from google.protobuf import descriptor_pb2, descriptor_pool, message_factory
-from opentelemetry.proto.common.v1 import common_pb2
 
 _PACKAGE = "orgloop.traces.lean"
 _F = descriptor_pb2.FieldDescriptorProto
@@ -30,9 +31,7 @@ def _file() -> descriptor_pb2.FileDescriptorProto:
         name="orgloop/traces/lean.proto",
         package=_PACKAGE,
         syntax="proto3",
-        dependency=[common_pb2.DESCRIPTOR.name],
     )
-    any_value = "." + common_pb2.AnyValue.DESCRIPTOR.full_name
 
     def message(name: str, *fields: tuple[str, int, int, str | None, bool]) -> Any:
         proto = file.message_type.add(name=name)
@@ -47,16 +46,12 @@ def _file() -> descriptor_pb2.FileDescriptorProto:
         entry = owner.nested_type.add(name="AttributesEntry")
         entry.options.map_entry = True
         entry.field.add(name="key", number=1, type=_F.TYPE_STRING, label=_F.LABEL_OPTIONAL)
-        entry.field.add(
-            name="value", number=2, type=_F.TYPE_MESSAGE, label=_F.LABEL_OPTIONAL,
-            type_name=any_value,
-        )  # fmt: skip
+        entry.field.add(name="value", number=2, type=_F.TYPE_BYTES, label=_F.LABEL_OPTIONAL)
         owner.field.add(
             name="attributes", number=number, type=_F.TYPE_MESSAGE, label=_F.LABEL_REPEATED,
             type_name=f".{_PACKAGE}.{owner.name}.AttributesEntry",
         )  # fmt: skip
 
-    message("Status", ("code", 3, _F.TYPE_INT32, None, False))
     span = message(
         "Span",
         ("trace_id", 1, _F.TYPE_BYTES, None, False),
@@ -67,7 +62,8 @@ def _file() -> descriptor_pb2.FileDescriptorProto:
         ("kind", 6, _F.TYPE_INT32, None, False),
         ("start_time_unix_nano", 7, _F.TYPE_FIXED64, None, False),
         ("end_time_unix_nano", 8, _F.TYPE_FIXED64, None, False),
-        ("status", 15, _F.TYPE_MESSAGE, f".{_PACKAGE}.Status", False),
+        # The Status message's bytes: empty unless set (intake decodes the rare non-empty one).
+        ("status", 15, _F.TYPE_BYTES, None, False),
     )
     attributes_map(span, 9)
     resource = message("Resource")

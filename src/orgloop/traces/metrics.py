@@ -1,7 +1,7 @@
 """The connector's metrics, kept cumulatively in memory: per series (client, server,
 connection type, failed, dimensions) a request count, a failed count and two latency histograms.
 
-Counts are weighted by sampling (``Edge.weight``), so they are floats; without sampling
+Counts are weighted by sampling (``EdgeColumns.weight``), so they are floats; without sampling
 information every weight is 1 and the figures are the connector's exactly. The number of series
 is capped (``PairingConfig.max_series``): edges of a new series beyond the cap are counted in
 ``dropped_series`` instead, so a flood of new label values cannot grow memory without bound.
@@ -9,10 +9,12 @@ is capped (``PairingConfig.max_series``): edges of a new series beyond the cap a
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from dataclasses import dataclass, field
 
-from orgloop.traces.pairing import Edge, PairingConfig
+import numpy as np
+
+from orgloop.traces.columns import EdgeColumns
+from orgloop.traces.pairing import PairingConfig
 
 SeriesKey = tuple[object, ...]
 
@@ -22,11 +24,6 @@ class Histogram:
     counts: list[float]
     total: float = 0.0
     count: float = 0.0
-
-    def observe(self, value: float, weight: float, bounds: tuple[float, ...]) -> None:
-        self.counts[bisect_left(bounds, value)] += weight
-        self.total += value * weight
-        self.count += weight
 
 
 @dataclass(slots=True)
@@ -46,50 +43,95 @@ class Snapshot:
     dropped_series: int
 
 
+@dataclass(slots=True)
+class _Sums:
+    """One series' running sums, as numpy arrays (bucket counts, then the histograms' sums)."""
+
+    labels: dict[str, str]
+    failed: bool
+    requests: float = 0.0
+    failures: float = 0.0
+    server_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    client_counts: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    server_total: float = 0.0
+    client_total: float = 0.0
+
+
 class SeriesAggregator:
+    """Adds a batch of edges at a time: the batch's series keys are factorised once, and the
+    counts, sums and bucket counts of each series are ``numpy.bincount`` sums over the batch."""
+
     def __init__(self, config: PairingConfig) -> None:
         self.bounds = config.buckets
+        self._bounds = np.asarray(config.buckets, dtype=np.float64)
         self.max_series = config.max_series
-        self._series: dict[SeriesKey, Series] = {}
+        self._series: dict[SeriesKey, _Sums] = {}
         self.dropped_series = 0
 
-    def add(self, edge: Edge) -> None:
-        dimensions = edge.dimensions
-        key = (
-            edge.client,
-            edge.server,
-            edge.connection_type,
-            edge.virtual_node,
-            edge.failed,
-            *(sorted(dimensions.items()) if len(dimensions) > 1 else dimensions.items()),
-        )
-        series = self._series.get(key)
-        if series is None:
-            if len(self._series) >= self.max_series:
-                self.dropped_series += 1
-                return
-            labels = {
-                "client": edge.client,
-                "server": edge.server,
-                "connection_type": edge.connection_type,
-                **dimensions,
-            }
-            if edge.virtual_node:
-                labels["virtual_node"] = edge.virtual_node
-            empty = [0.0] * (len(self.bounds) + 1)
-            series = Series(
-                labels=labels,
-                failed=edge.failed,
-                server=Histogram(list(empty)),
-                client=Histogram(list(empty)),
+    def add(self, edges: EdgeColumns) -> None:
+        n = len(edges)
+        if not n:
+            return
+        keys = list(
+            zip(
+                edges.client, edges.server, edges.connection_type, edges.virtual_node,
+                edges.failed, edges.client_dims, edges.server_dims, strict=True,
             )
-            self._series[key] = series
-        weight = edge.weight or 1.0
-        series.requests += weight
-        if edge.failed:
-            series.failures += weight
-        series.server.observe(edge.server_seconds, weight, self.bounds)
-        series.client.observe(edge.client_seconds, weight, self.bounds)
+        )  # fmt: skip
+        position = {key: i for i, key in enumerate(dict.fromkeys(keys))}
+        codes = np.fromiter(map(position.__getitem__, keys), dtype=np.intp, count=n)
+        groups = len(position)
+        weight = np.asarray(edges.weight, dtype=np.float64)
+        failed = np.asarray(edges.failed, dtype=bool)
+        server = np.asarray(edges.server_seconds, dtype=np.float64)
+        client = np.asarray(edges.client_seconds, dtype=np.float64)
+        width = len(self.bounds) + 1
+        requests = np.bincount(codes, weight, groups)
+        failures = np.bincount(codes, weight * failed, groups)
+        server_total = np.bincount(codes, weight * server, groups)
+        client_total = np.bincount(codes, weight * client, groups)
+        # bisect_left: a value on a bound falls in that bound's bucket (le).
+        server_counts = self._bucket_counts(codes, server, weight, groups, width)
+        client_counts = self._bucket_counts(codes, client, weight, groups, width)
+        _, first = np.unique(codes, return_index=True)  # each series' first edge
+        for key, code in position.items():
+            sums = self._series.get(key)
+            if sums is None:
+                if len(self._series) >= self.max_series:
+                    self.dropped_series += int(np.count_nonzero(codes == code))
+                    continue
+                sums = self._new(key, edges, int(first[code]), width)
+            sums.requests += float(requests[code])
+            sums.failures += float(failures[code])
+            sums.server_total += float(server_total[code])
+            sums.client_total += float(client_total[code])
+            sums.server_counts += server_counts[code]
+            sums.client_counts += client_counts[code]
+
+    def _bucket_counts(
+        self, codes: np.ndarray, values: np.ndarray, weight: np.ndarray, groups: int, width: int
+    ) -> np.ndarray:
+        buckets = np.searchsorted(self._bounds, values, side="left")
+        flat = np.bincount(codes * width + buckets, weight, groups * width)
+        return flat.reshape(groups, width)
+
+    def _new(self, key: SeriesKey, edges: EdgeColumns, index: int, width: int) -> _Sums:
+        labels = {
+            "client": edges.client[index],
+            "server": edges.server[index],
+            "connection_type": edges.connection_type[index],
+            **edges.labels(index),
+        }
+        if edges.virtual_node[index]:
+            labels["virtual_node"] = edges.virtual_node[index]
+        sums = _Sums(
+            labels=labels,
+            failed=bool(edges.failed[index]),
+            server_counts=np.zeros(width),
+            client_counts=np.zeros(width),
+        )
+        self._series[key] = sums
+        return sums
 
     def snapshot(self) -> Snapshot:
         """A copy that can be rendered outside the lock."""
@@ -99,8 +141,8 @@ class SeriesAggregator:
                 failed=s.failed,
                 requests=s.requests,
                 failures=s.failures,
-                server=Histogram(list(s.server.counts), s.server.total, s.server.count),
-                client=Histogram(list(s.client.counts), s.client.total, s.client.count),
+                server=Histogram(s.server_counts.tolist(), s.server_total, s.requests),
+                client=Histogram(s.client_counts.tolist(), s.client_total, s.requests),
             )
             for s in self._series.values()
         ]

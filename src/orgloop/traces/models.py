@@ -154,6 +154,16 @@ class UnknownServices(BaseModel):
     items: list[UnknownService]
 
 
+class CallDepth(BaseModel):
+    """How deep the traces that enter at one service call, in a window."""
+
+    entry: str = Field(description="The service a trace enters at (its root span's)")
+    traces: int
+    p95: float = Field(description="95th percentile of the longest chain of calls per trace")
+    max: int
+    mean: float
+
+
 class PairingStats(BaseModel):
     """The state of the pairing store (cumulative since the server started)."""
 

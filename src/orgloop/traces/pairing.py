@@ -1,9 +1,9 @@
 """Pairs client and server spans into service-graph edges, as the Collector's servicegraph
-connector does (``connector/servicegraphconnector``), in plain dictionaries.
+connector does (``connector/servicegraphconnector``), a batch (an export's halves) at a time.
 
 - A CLIENT or PRODUCER span is the client half, keyed by (trace id, its own span id); a SERVER or
   CONSUMER span is the server half, keyed by (trace id, its parent span id). When both halves of
-  a key have arrived, in either order, the edge is complete and handed to ``on_edge``.
+  a key have arrived, in either order, the edge is complete and handed to ``on_edges``.
 - A CLIENT span that names a database (``database_name_attributes``) is a complete edge on its
   own: server = the database name, ``connection_type`` = ``database``.
 - A PRODUCER or CONSUMER half makes the edge ``messaging_system`` (whichever half says so: unlike
@@ -12,17 +12,27 @@ connector does (``connector/servicegraphconnector``), in plain dictionaries.
   is dropped and counted). On expiry, with ``virtual_node_peer_attributes`` non-empty, a server
   half of a root span (empty parent id) gets the client ``user`` and a client half gets the first
   peer attribute it carried as server (else ``unknown``); both become ``virtual_node`` edges.
-  Any other expired half is counted and dropped.
+  Any other expired half is counted and dropped. A second half of the same side and key (a span
+  sent twice) replaces the waiting one.
 - ``failed`` is true when either span has status ERROR. Dimensions are read from the resource,
   then from the span, and kept per side as ``client_<name>`` and ``server_<name>``.
+
+The waiting store is one dict from key (trace id + span id bytes) to the half as a tuple, filled
+and emptied with ``map`` over the batch's keys (C loops, no Python statement per half); completed
+edges are assembled column by column (``columns.EdgeColumns``).
 """
 
 from __future__ import annotations
 
+import operator
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from itertools import repeat
+from typing import Any
 
 from orgloop.traces import semconv
+from orgloop.traces.columns import Dims, Edge, EdgeColumns, HalfColumns
 from orgloop.traces.models import PairingStats
 
 KIND_SERVER = 2
@@ -31,11 +41,23 @@ KIND_PRODUCER = 4
 KIND_CONSUMER = 5
 CLIENT_KINDS = frozenset((KIND_CLIENT, KIND_PRODUCER))
 SERVER_KINDS = frozenset((KIND_SERVER, KIND_CONSUMER))
+_MESSAGING = frozenset((KIND_PRODUCER, KIND_CONSUMER))
 
 #: The connector's default latency buckets, in seconds.
 DEFAULT_BUCKETS: tuple[float, ...] = (
     0.002, 0.004, 0.006, 0.008, 0.01, 0.05, 0.1, 0.2, 0.4, 0.8, 1.0, 1.4, 2.0, 5.0, 10.0, 15.0,
 )  # fmt: skip
+
+__all__ = [
+    "CLIENT_KINDS",
+    "DEFAULT_BUCKETS",
+    "SERVER_KINDS",
+    "Edge",
+    "EdgeColumns",
+    "HalfColumns",
+    "Pairer",
+    "PairingConfig",
+]
 
 
 @dataclass(frozen=True)
@@ -58,194 +80,227 @@ class PairingConfig:
         )
 
 
-@dataclass(slots=True)
-class Half:
-    """What pairing needs of one CLIENT/SERVER/PRODUCER/CONSUMER span."""
-
-    trace_id: bytes
-    span_id: bytes
-    parent_span_id: bytes
-    kind: int
-    service: str
-    start_ns: int
-    seconds: float
-    failed: bool
-    attributes: dict[str, str]
-    resource: dict[str, str]
-    weight: float = 1.0
-    version: str = ""
-    operation: str = ""
-    variant: str = ""
-    env: str = ""
-
-
-@dataclass(slots=True)
-class Edge:
-    """A call from ``client`` to ``server``; complete once both names are known."""
-
-    trace_id: bytes
-    expires: float = 0.0
-    client: str = ""
-    server: str = ""
-    connection_type: str = ""
-    failed: bool = False
-    client_seconds: float = 0.0
-    server_seconds: float = 0.0
-    dimensions: dict[str, str] = field(default_factory=dict)
-    peers: dict[str, str] = field(default_factory=dict)
-    virtual_node: str = ""
-    start_ns: int = 0
-    weight: float = 0.0
-    client_version: str = ""
-    server_version: str = ""
-    client_operation: str = ""
-    server_operation: str = ""
-    client_variant: str = ""
-    server_variant: str = ""
-    env: str = ""
-    root: bool = False
-
-    @property
-    def operation(self) -> str:
-        return self.server_operation or self.client_operation
-
-    @property
-    def variant(self) -> str:
-        return self.server_variant or self.client_variant
-
-
-CompletedEdge = Edge
+# A waiting half: a tuple with these fields (``_row``).
+_TRACE, _KIND, _SERVICE, _START, _SECONDS, _FAILED, _WEIGHT = 0, 1, 2, 3, 4, 5, 6
+_VERSION, _OPERATION, _VARIANT, _ENV, _DIMS, _PEER, _ROOT, _EXPIRES = 7, 8, 9, 10, 11, 12, 13, 14
+_CLIENT = 15  # a CLIENT or PRODUCER half (a root flag in ``_ROOT`` counts for server halves)
+Row = tuple[Any, ...]
 
 
 class Pairer:
     """The pairing store; not thread-safe (the service holds a lock around it)."""
 
-    def __init__(self, config: PairingConfig, *, on_edge: Callable[[Edge], None]) -> None:
+    def __init__(self, config: PairingConfig, *, on_edges: Callable[[EdgeColumns], None]) -> None:
         self.config = config
-        self._on_edge = on_edge
-        self._waiting: dict[tuple[bytes, bytes], Edge] = {}
+        self._on_edges = on_edges
+        self._waiting: dict[bytes, Row] = {}
+        # (expiry time, keys inserted then): insertion order is expiry order.
+        self._expiry: deque[tuple[float, list[bytes]]] = deque()
         self.paired = 0
         self.expired = 0
         self.dropped = 0
-        # Read once: these run per span.
         self._ttl = config.ttl_seconds
         self._max_items = config.max_items
-        self._databases = config.database_name_attributes
-        self._peers = config.virtual_node_peer_attributes
-        self._client_dims = tuple((name, "client_" + name) for name in config.dimensions)
-        self._server_dims = tuple((name, "server_" + name) for name in config.dimensions)
+        self._dims = config.dimensions
+        blank_dims: Dims = ("",) * len(config.dimensions)
+        self._blank: Row = (
+            b"", 0, "", 0, 0.0, False, 0.0, "", "", "", "", blank_dims, "", False, 0.0, False,
+        )  # fmt: skip
 
-    def add(self, half: Half, now: float) -> None:
-        kind = half.kind
-        if kind in CLIENT_KINDS:
-            db_name = _first(self._databases, half.attributes) if half.attributes else None
-            if db_name is not None and kind == KIND_CLIENT:
-                edge = Edge(trace_id=half.trace_id, connection_type="database", server=db_name)
-                self._fill_client(edge, half)
-                edge.server_seconds = half.seconds
-                self._complete(edge)
-                return
-            key = (half.trace_id, half.span_id)
-        elif kind in SERVER_KINDS:
-            key = (half.trace_id, half.parent_span_id)
-        else:
+    def add(self, halves: HalfColumns, now: float) -> None:
+        """Pair an export's halves with those waiting; complete edges go to ``on_edges``."""
+        if not len(halves):
             return
-        waiting = self._waiting.get(key)
-        if waiting is None:
-            if len(self._waiting) >= self._max_items:
-                self.dropped += 1
-                return
-            waiting = Edge(trace_id=half.trace_id, expires=now + self._ttl)
-            self._waiting[key] = waiting
-        edge = waiting
-        if kind in CLIENT_KINDS:
-            self._fill_client(edge, half)
+        kinds = halves.kind
+        is_client = [k in CLIENT_KINDS for k in kinds]
+        rows = list(
+            zip(
+                halves.trace_id, kinds, halves.service, halves.start_ns, halves.seconds,
+                halves.failed, halves.weight, halves.version, halves.operation, halves.variant,
+                halves.env, halves.dims, halves.peer,
+                map(operator.not_, halves.parent_span_id), repeat(now + self._ttl), is_client,
+            )
+        )  # fmt: skip
+        parts: list[EdgeColumns] = []
+        databases = [i for i, name in enumerate(halves.db) if name and kinds[i] == KIND_CLIENT]
+        if databases:
+            db_rows = [rows[i] for i in databases]
+            parts.append(
+                self._combine(
+                    db_rows,
+                    [self._blank] * len(db_rows),
+                    connection_type="database",
+                    server=[halves.db[i] for i in databases],
+                    server_seconds=[r[_SECONDS] for r in db_rows],
+                )
+            )
+            skip = set(databases)
+            keep = [i for i in range(len(rows)) if i not in skip]
+            rows, is_client = [rows[i] for i in keep], [is_client[i] for i in keep]
+            own = [halves.span_id[i] if is_client[j] else halves.parent_span_id[i]
+                   for j, i in enumerate(keep)]  # fmt: skip
+            traces = [halves.trace_id[i] for i in keep]
         else:
-            self._fill_server(edge, half)
-        if kind in (KIND_PRODUCER, KIND_CONSUMER):
-            edge.connection_type = "messaging_system"
-        if edge.client and edge.server:
-            del self._waiting[key]
-            self._complete(edge)
+            own = [
+                s if c else p
+                for s, p, c in zip(halves.span_id, halves.parent_span_id, is_client, strict=True)
+            ]
+            traces = halves.trace_id
+        keys = list(map(bytes.__add__, traces, own))
+        partners: list[Row | None] = list(map(self._waiting.pop, keys, repeat(None)))
+        fresh = [i for i, p in enumerate(partners) if p is None]
+        found = [(i, p) for i, p in enumerate(partners) if p is not None]
+        fresh_keys = [keys[i] for i in fresh]
+        simple = len(set(fresh_keys)) == len(fresh) and not any(
+            map(operator.eq, [p[_CLIENT] for _, p in found], [is_client[i] for i, _ in found])
+        )
+        clients: list[Row]
+        servers: list[Row]
+        if simple:
+            clients = [rows[i] if is_client[i] else p for i, p in found]
+            servers = [p if is_client[i] else rows[i] for i, p in found]
+            self._wait(fresh_keys, [rows[i] for i in fresh])
+        else:
+            clients, servers = self._pair_one_by_one(keys, rows, partners, is_client)
+        if clients:
+            parts.append(self._combine(clients, servers))
+        self._emit(parts)
 
-    def _fill_client(self, edge: Edge, half: Half) -> None:
-        edge.client = half.service
-        edge.client_seconds = half.seconds
-        edge.failed = edge.failed or half.failed
-        edge.start_ns = half.start_ns
-        edge.weight = half.weight
-        edge.client_version = half.version
-        edge.client_operation = half.operation
-        edge.client_variant = half.variant
-        edge.env = edge.env or half.env
-        attributes, resource, dimensions = half.attributes, half.resource, edge.dimensions
-        for name, label in self._client_dims:
-            value = resource.get(name) or attributes.get(name)
-            if value:
-                dimensions[label] = value
-        if attributes:
-            for name in self._peers:
-                value = attributes.get(name)
-                if value:
-                    edge.peers[name] = value
+    def _pair_one_by_one(
+        self, keys: list[bytes], rows: list[Row], partners: list[Row | None], is_client: list[bool]
+    ) -> tuple[list[Row], list[Row]]:
+        """The general case (halves of one call in the same export, a half sent twice): in
+        arrival order. The partners already popped are put back first."""
+        waiting = self._waiting
+        for key, partner in zip(keys, partners, strict=True):
+            if partner is not None:
+                waiting[key] = partner
+        clients: list[Row] = []
+        servers: list[Row] = []
+        for key, row, client in zip(keys, rows, is_client, strict=True):
+            partner = waiting.get(key)
+            if partner is None:
+                self._wait([key], [row])
+            elif partner[_CLIENT] == client:  # the same side again: replace
+                waiting[key] = (*row[:_EXPIRES], partner[_EXPIRES], client)
+            else:
+                del waiting[key]
+                clients.append(row if client else partner)
+                servers.append(partner if client else row)
+        return clients, servers
 
-    def _fill_server(self, edge: Edge, half: Half) -> None:
-        edge.server = half.service
-        edge.server_seconds = half.seconds
-        edge.failed = edge.failed or half.failed
-        if not edge.start_ns:
-            edge.start_ns = half.start_ns
-        if not edge.weight:
-            edge.weight = half.weight
-        edge.server_version = half.version
-        edge.server_operation = half.operation
-        edge.server_variant = half.variant
-        edge.env = half.env or edge.env
-        edge.root = not half.parent_span_id
-        attributes, resource, dimensions = half.attributes, half.resource, edge.dimensions
-        for name, label in self._server_dims:
-            value = resource.get(name) or attributes.get(name)
-            if value:
-                dimensions[label] = value
+    def _wait(self, keys: list[bytes], rows: list[Row]) -> None:
+        room = self._max_items - len(self._waiting)
+        if len(keys) > room:
+            self.dropped += len(keys) - max(room, 0)
+            keys, rows = keys[: max(room, 0)], rows[: max(room, 0)]
+        if keys:
+            self._waiting.update(zip(keys, rows, strict=True))
+            expires = rows[0][_EXPIRES]
+            if self._expiry and self._expiry[-1][0] == expires:
+                self._expiry[-1][1].extend(keys)
+            else:
+                self._expiry.append((expires, list(keys)))
 
-    def _complete(self, edge: Edge) -> None:
-        if not edge.weight:
-            edge.weight = 1.0
-        self.paired += 1
-        self._on_edge(edge)
+    def _combine(
+        self,
+        clients: list[Row],
+        servers: list[Row],
+        *,
+        connection_type: str | None = None,
+        client: list[str] | None = None,
+        server: list[str] | None = None,
+        server_seconds: list[float] | None = None,
+        virtual_node: str = "",
+    ) -> EdgeColumns:
+        """Edges from their client and server halves, field by field (a blank row stands for
+        a missing side)."""
+        c = list(zip(*clients, strict=True))
+        s = list(zip(*servers, strict=True))
+        n = len(clients)
+        if connection_type is None:
+            types = [
+                "messaging_system" if ck in _MESSAGING or sk in _MESSAGING else ""
+                for ck, sk in zip(c[_KIND], s[_KIND], strict=True)
+            ]
+        else:
+            types = [connection_type] * n
+        return EdgeColumns(
+            dimensions=self._dims,
+            trace_id=[ct or st for ct, st in zip(c[_TRACE], s[_TRACE], strict=True)],
+            client=client if client is not None else list(c[_SERVICE]),
+            server=server if server is not None else list(s[_SERVICE]),
+            connection_type=types,
+            virtual_node=[virtual_node] * n,
+            failed=[cf or sf for cf, sf in zip(c[_FAILED], s[_FAILED], strict=True)],
+            weight=[cw or sw or 1.0 for cw, sw in zip(c[_WEIGHT], s[_WEIGHT], strict=True)],
+            start_ns=[ct or st for ct, st in zip(c[_START], s[_START], strict=True)],
+            client_seconds=list(c[_SECONDS]),
+            server_seconds=server_seconds if server_seconds is not None else list(s[_SECONDS]),
+            client_version=list(c[_VERSION]),
+            server_version=list(s[_VERSION]),
+            operation=[so or co for co, so in zip(c[_OPERATION], s[_OPERATION], strict=True)],
+            variant=[sv or cv for cv, sv in zip(c[_VARIANT], s[_VARIANT], strict=True)],
+            env=[se or ce for ce, se in zip(c[_ENV], s[_ENV], strict=True)],
+            client_dims=list(c[_DIMS]),
+            server_dims=list(s[_DIMS]),
+        )
+
+    def _emit(self, parts: list[EdgeColumns]) -> None:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return
+        edges = parts[0] if len(parts) == 1 else EdgeColumns.concat(parts, self._dims)
+        self.paired += len(edges)
+        self._on_edges(edges)
 
     def expire(self, now: float) -> None:
-        """Expire halves whose TTL has passed (oldest first: insertion order is expiry order)."""
-        waiting = self._waiting
-        while waiting:
-            key = next(iter(waiting))
-            edge = waiting[key]
-            if edge.expires > now:
-                return
-            del waiting[key]
-            self.expired += 1
-            self._on_expired(edge)
+        """Expire halves whose TTL has passed (oldest first)."""
+        expired: list[Row] = []
+        waiting, expiry = self._waiting, self._expiry
+        while expiry and expiry[0][0] <= now:
+            _, keys = expiry.popleft()
+            for key in keys:
+                row = waiting.get(key)
+                if row is not None and row[_EXPIRES] <= now:
+                    del waiting[key]
+                    expired.append(row)
+        if expired:
+            self.expired += len(expired)
+            self._on_expired(expired)
 
     def expire_all(self) -> None:
         """Expire every waiting half now (tests, and a server shutting down)."""
         self.expire(float("inf"))
 
-    def _on_expired(self, edge: Edge) -> None:
-        peers = self._peers
-        if not peers:
+    def _on_expired(self, rows: list[Row]) -> None:
+        if not self.config.virtual_node_peer_attributes:
             return
-        if not edge.client and edge.root:
-            edge.client = "user"
-            edge.connection_type = "virtual_node"
-            if self.config.virtual_node_extra_label:
-                edge.virtual_node = "client"
-            self._complete(edge)
-        elif not edge.server and edge.client:
-            edge.server = _first(peers, edge.peers) or "unknown"
-            edge.connection_type = "virtual_node"
-            if self.config.virtual_node_extra_label:
-                edge.virtual_node = "server"
-            self._complete(edge)
+        extra = self.config.virtual_node_extra_label
+        users = [r for r in rows if not r[_CLIENT] and r[_ROOT]]
+        clients = [r for r in rows if r[_CLIENT]]
+        parts = []
+        if users:
+            parts.append(
+                self._combine(
+                    [self._blank] * len(users),
+                    users,
+                    connection_type="virtual_node",
+                    client=["user"] * len(users),
+                    virtual_node="client" if extra else "",
+                )
+            )
+        if clients:
+            parts.append(
+                self._combine(
+                    clients,
+                    [self._blank] * len(clients),
+                    connection_type="virtual_node",
+                    server=[r[_PEER] or "unknown" for r in clients],
+                    virtual_node="server" if extra else "",
+                )
+            )
+        self._emit(parts)
 
     def pending(self) -> int:
         return len(self._waiting)
@@ -258,11 +313,3 @@ class Pairer:
             expired=self.expired,
             dropped=self.dropped,
         )
-
-
-def _first(names: tuple[str, ...], attributes: dict[str, str]) -> str | None:
-    for name in names:
-        value = attributes.get(name)
-        if value:
-            return value
-    return None

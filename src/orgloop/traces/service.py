@@ -25,13 +25,15 @@ from orgloop.kernel.bus import EventBus
 from orgloop.kernel.clock import Clock
 from orgloop.kernel.errors import InvalidInput
 from orgloop.kernel.settings import Settings
-from orgloop.traces import exposition, graph, prometheus
+from orgloop.traces import exposition, graph, prometheus, resend
 from orgloop.traces.catalogmap import CatalogIndex, read_index
+from orgloop.traces.columns import EdgeColumns
 from orgloop.traces.errors import Flooding, Overloaded, TraceNotFound
 from orgloop.traces.events import UnknownServiceSeen
 from orgloop.traces.intake import IngestLimits, flatten
 from orgloop.traces.metrics import SeriesAggregator
 from orgloop.traces.models import (
+    CallDepth,
     EdgeDetail,
     IngestSummary,
     ObservedCall,
@@ -42,7 +44,7 @@ from orgloop.traces.models import (
     UnknownServices,
     VariantSpanStats,
 )
-from orgloop.traces.pairing import CompletedEdge, Pairer, PairingConfig
+from orgloop.traces.pairing import Pairer, PairingConfig
 from orgloop.traces.store import SpanStore
 from orgloop.traces.traceview import trace_view
 
@@ -86,11 +88,12 @@ class TraceService:
         self._monotonic = monotonic
         self._lock = threading.Lock()
         self._series = SeriesAggregator(self.settings.pairing)
-        self._pairer = Pairer(self.settings.pairing, on_edge=self._on_edge)
-        self._completed: list[CompletedEdge] = []
+        self._pairer = Pairer(self.settings.pairing, on_edges=self._on_edges)
+        self._completed: list[EdgeColumns] = []
         self._index: CatalogIndex | None = None
         self._index_read = 0.0
         self._seen_services: set[str] = set()
+        self._recent = resend.RecentExports()
         self._queued: Counter[str] = Counter()
         self._queued_lock = threading.Lock()
         self._ticker: threading.Thread | None = None
@@ -127,7 +130,8 @@ class TraceService:
     ) -> tuple[IngestSummary, Future[None]]:
         """Validate, pair and queue one export; the future resolves when its rows are stored.
 
-        ``raw`` is the export's protobuf encoding when the caller has it (stored as is).
+        ``raw`` is the export's protobuf encoding when the caller has it (stored as is). The
+        same export sent again (``resend``) is answered as the first time, not stored twice.
         ``environment`` is the default ``deployment.environment`` (an SDK key's). Raises
         ``Overloaded`` (503) when the store is too far behind, ``Flooding`` (429) when one
         service fills more than its share of the queue, ``PayloadTooLarge`` over the span limit.
@@ -136,6 +140,12 @@ class TraceService:
             raise Overloaded(
                 "span store is behind; retry later", retry_after=self._store.retry_after()
             )
+        body = raw if raw is not None else request.SerializeToString()
+        key = resend.key_of(body, environment)
+        earlier = self._recent.earlier(key)
+        if earlier is not None:
+            first, committed = earlier
+            return first.model_copy(update={"unknown_services": []}), committed
         now = self._clock.now()
         flat = flatten(
             request,
@@ -143,14 +153,13 @@ class TraceService:
             limits=self.settings.limits,
             environment=environment,
             config=self.settings.pairing,
-            raw=raw,
+            raw=body,
         )
         self._start_ticker()
         self._check_share(flat.services)
         with self._lock:
             tick = self._monotonic()
-            for half in flat.halves:
-                self._pairer.add(half, tick)
+            self._pairer.add(flat.halves, tick)
             self._pairer.expire(tick)
             edges, self._completed = self._completed, []
         committed = self._store.submit(flat, edges, received=now)
@@ -162,6 +171,7 @@ class TraceService:
             unknown_services=unknown,
             message=flat.message(),
         )
+        self._recent.remember(key, summary, committed)
         return summary, committed
 
     def _check_share(self, services: dict[str, int]) -> None:
@@ -211,10 +221,10 @@ class TraceService:
         cutoff = self._clock.now() - self.settings.retention
         return self._store.purge(before=cutoff)
 
-    def _on_edge(self, edge: CompletedEdge) -> None:
+    def _on_edges(self, edges: EdgeColumns) -> None:
         # Called by the pairer under self._lock.
-        self._series.add(edge)
-        self._completed.append(edge)
+        self._series.add(edges)
+        self._completed.append(edges)
 
     def _note_services(self, services: dict[str, int]) -> list[str]:
         fresh = [s for s in services if s not in self._seen_services]
@@ -294,23 +304,43 @@ class TraceService:
         since: datetime | timedelta | None = None,
         until: datetime | None = None,
         env: str | None = None,
+        unlabelled: bool = False,
     ) -> list[ObservedCall]:
         """Who called ``provider`` in the window, split by consumer, consumer version, operation
         and provider version (users' calls to a root span left out). ``provider`` is a catalog
         Component name (its ``service.name`` annotation applies) or a ``service.name``; consumers
-        are named by their Component where the catalog maps them."""
+        are named by their Component where the catalog maps them. With ``env``, only calls of
+        that environment; ``unlabelled`` adds the calls whose spans name no environment."""
         end = until or self._clock.now()
         start = _start(since, end)
         index = self._catalog_index()
         component = index.by_name.get(provider.lower())
         runtime = index.node_name(component.ref) if component is not None else provider
         self.flush()
-        calls = self._store.consumer_rows(server=runtime, since=start, until=end, env=env)
+        calls = self._store.consumer_rows(
+            server=runtime, since=start, until=end, env=env, unlabelled=unlabelled
+        )
         for call in calls:
             found = index.component_of(call.consumer)
             if found is not None:
                 call.consumer = found.name
         return calls
+
+    def call_depths(
+        self,
+        *,
+        since: datetime | timedelta | None = None,
+        until: datetime | None = None,
+        env: str | None = None,
+    ) -> list[CallDepth]:
+        """Per entry point (the service a trace enters at), the 95th percentile, maximum and
+        mean over its traces of the longest chain of calls in the trace (user -> a -> b -> db
+        is 2). Traces are read from the paired calls in the window; a root span's ``user`` call
+        is paired after the TTL, until then the trace's first client stands for the entry."""
+        end = until or self._clock.now()
+        start = _start(since, end)
+        self.flush()
+        return self._store.call_depth_rows(since=start, until=end, env=env)
 
     def variant_span_stats(
         self,

@@ -25,8 +25,8 @@ from pathlib import Path
 
 import duckdb
 
+from orgloop.traces.columns import EdgeColumns
 from orgloop.traces.intake import Flat
-from orgloop.traces.pairing import Edge
 from orgloop.traces.store_reads import SpanReads
 from orgloop.traces.store_writer import SpanWriter
 
@@ -102,7 +102,9 @@ class SpanStore(SpanReads):
     def in_data_dir(cls, data_dir: Path) -> SpanStore:
         return cls(data_dir / FILE_NAME)
 
-    def submit(self, export: Flat | None, edges: list[Edge], *, received: datetime) -> Future[None]:
+    def submit(
+        self, export: Flat | None, edges: list[EdgeColumns], *, received: datetime
+    ) -> Future[None]:
         """Queue an export and edges for the writer; the future resolves once they are committed."""
         return self._writer.submit(export, edges, received=received)
 

@@ -18,7 +18,7 @@ import pyarrow as pa
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from orgloop.traces import feeds
-from orgloop.traces.models import ObservedCall, VariantSpanStats
+from orgloop.traces.models import CallDepth, ObservedCall, VariantSpanStats
 
 DIMENSIONS = ("client_version", "server_version", "operation", "variant")
 
@@ -128,10 +128,17 @@ class SpanReads:
         ]
 
     def consumer_rows(
-        self, *, server: str, since: datetime, until: datetime, env: str | None
+        self,
+        *,
+        server: str,
+        since: datetime,
+        until: datetime,
+        env: str | None,
+        unlabelled: bool = False,
     ) -> list[ObservedCall]:
-        """Calls to ``server`` split by client, client version, operation and server version."""
-        where, params = _window(since, until, env)
+        """Calls to ``server`` split by client, client version, operation and server version
+        (with ``unlabelled``, calls whose spans name no environment count for ``env`` too)."""
+        where, params = _window(since, until, env, unlabelled=unlabelled)
         rows = self._read(feeds.CONSUMERS_SQL.format(where=where), [*params, server])
         return [
             ObservedCall(
@@ -144,6 +151,19 @@ class SpanReads:
                 last_seen=_time(r[6]),
             )
             for r in rows
+        ]
+
+    def call_depth_rows(
+        self, *, since: datetime, until: datetime, env: str | None
+    ) -> list[CallDepth]:
+        """Per entry point, how deep its traces call (``feeds.CALL_DEPTH_SQL``)."""
+        where, params = _window(since, until, env)
+        sql = feeds.CALL_DEPTH_SQL.format(where=where, max_depth=feeds.MAX_DEPTH)
+        return [
+            CallDepth(
+                entry=r[0], traces=int(r[1]), p95=float(r[2]), max=int(r[3]), mean=float(r[4])
+            )
+            for r in self._read(sql, params)
         ]
 
     def variant_rows(
@@ -228,11 +248,13 @@ _FIGURES = """
 """
 
 
-def _window(since: datetime, until: datetime, env: str | None) -> tuple[str, list[Any]]:
+def _window(
+    since: datetime, until: datetime, env: str | None, *, unlabelled: bool = False
+) -> tuple[str, list[Any]]:
     where = "start_ns >= ? AND start_ns <= ?"
     params: list[Any] = [int(since.timestamp() * 1e9), int(until.timestamp() * 1e9)]
     if env is not None:
-        where += " AND env = ?"
+        where += " AND env IN (?, '')" if unlabelled else " AND env = ?"
         params.append(env)
     return where, params
 

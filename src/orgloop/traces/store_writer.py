@@ -24,8 +24,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from orgloop.traces.columns import EdgeColumns
 from orgloop.traces.intake import Flat
-from orgloop.traces.pairing import Edge
 
 _MAX_GROUP_SPANS = 100_000
 #: The writer gathers exports for this many times the last commit's duration, at most:
@@ -36,7 +36,7 @@ _MAX_GATHER_SECONDS = 0.1
 @dataclass
 class _Batch:
     export: Flat | None
-    edges: list[Edge]
+    edges: list[EdgeColumns]
     received_ns: int
     future: Future[None]
     size: int
@@ -78,7 +78,9 @@ class SpanWriter:
         self._queue.put(None)
         self._thread.join()
 
-    def submit(self, export: Flat | None, edges: list[Edge], *, received: datetime) -> Future[None]:
+    def submit(
+        self, export: Flat | None, edges: list[EdgeColumns], *, received: datetime
+    ) -> Future[None]:
         """Queue an export and edges for the writer; the future resolves once they are committed."""
         future: Future[None] = Future()
         size = export.accepted if export else 0
@@ -197,25 +199,27 @@ class SpanWriter:
         _upsert_services(con, [(f.services, r) for f, r in exports])
 
 
-def _edge_table(edges: list[Edge]) -> pa.Table | None:
-    if not edges:
+def _edge_table(parts: list[EdgeColumns]) -> pa.Table | None:
+    parts = [p for p in parts if len(p)]
+    if not parts:
         return None
+    edges = parts[0] if len(parts) == 1 else EdgeColumns.concat(parts, parts[0].dimensions)
     return pa.table(
         {
-            "start_ns": pa.array([e.start_ns for e in edges], pa.int64()),
-            "trace_id": [e.trace_id.hex() for e in edges],
-            "client": [e.client for e in edges],
-            "server": [e.server for e in edges],
-            "connection_type": [e.connection_type for e in edges],
-            "failed": [e.failed for e in edges],
-            "weight": pa.array([e.weight or 1.0 for e in edges], pa.float64()),
-            "client_seconds": pa.array([e.client_seconds for e in edges], pa.float64()),
-            "server_seconds": pa.array([e.server_seconds for e in edges], pa.float64()),
-            "client_version": [e.client_version for e in edges],
-            "server_version": [e.server_version for e in edges],
-            "operation": [e.operation for e in edges],
-            "variant": [e.variant for e in edges],
-            "env": [e.env for e in edges],
+            "start_ns": pa.array(edges.start_ns, pa.int64()),
+            "trace_id": [t.hex() for t in edges.trace_id],
+            "client": edges.client,
+            "server": edges.server,
+            "connection_type": edges.connection_type,
+            "failed": pa.array(edges.failed, pa.bool_()),
+            "weight": pa.array(edges.weight, pa.float64()),
+            "client_seconds": pa.array(edges.client_seconds, pa.float64()),
+            "server_seconds": pa.array(edges.server_seconds, pa.float64()),
+            "client_version": edges.client_version,
+            "server_version": edges.server_version,
+            "operation": edges.operation,
+            "variant": edges.variant,
+            "env": edges.env,
         }
     )
 
