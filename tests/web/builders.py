@@ -1,9 +1,10 @@
 """Contracts, flags and experiments behind the dashboard's tests, made through services and API.
 
 ``populate`` gives the demo shop: the orders API in three versions (2.0.0 drops a field checkout
-needs), deployments to staging and production, flags of the checkout team, and three experiments
-(one decided, one running with a clear lift, one with a sample ratio mismatch) over ingested
-events.
+needs; 1.x retires at ``SUNSET``), deployments to staging and production, flags (one killed, one
+still routing units to a decided experiment), and three experiments (one decided, one running
+with a clear lift, one with a sample ratio mismatch) over ingested events, the running ones
+analysed and recorded.
 """
 
 from __future__ import annotations
@@ -31,10 +32,14 @@ from orgloop.kernel.models import TokenCreate
 from tests.contracts.registry_builders import CHECKOUT_LIGHT, orders_api
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
+SUNSET = (START + timedelta(days=25)).date()
+"""When orders 1.x retires: within a month of when the pages are read (START + 4.5 days)."""
 METRICS = {
     "conversion": {"key": "conversion", "kind": "proportion", "event": "purchase"},
     "revenue": {"key": "revenue", "event": "purchase", "aggregation": "sum"},
     "errors": {"key": "errors", "event": "error", "direction": "decrease", "guardrail": True},
+    # No unit ever sends "refund": a guardrail without data yet.
+    "refunds": {"key": "refunds", "kind": "proportion", "event": "refund", "direction": "decrease"},
 }
 ROLLOUT_RULES = [
     {"kind": "force", "id": "dutch-beta", "condition": {"country": {"$in": ["NL", "BE"]}},
@@ -55,6 +60,7 @@ def contracts(services: Services) -> None:
     c = services.contracts
     new_field = orders_api(version="1.1.0")
     new_field["paths"]["/orders/{id}"]["get"]["description"] = "One order."
+    new_field["info"]["x-sunset"] = SUNSET.isoformat()  # 2.0.0 replaces it; checkout must move
     for version, document in [
         ("1.0.0", orders_api()),
         ("1.1.0", new_field),
@@ -101,6 +107,20 @@ def flags(services: Services) -> None:
                    environments={"production": EnvironmentConfig(enabled=False)}),
         actor=SYSTEM,
     )  # fmt: skip
+    f.create_flag(
+        FlagCreate(key="free-shipping-banner", owner="checkout", default_value=False,
+                   environments={"production": EnvironmentConfig(enabled=True, rules=[
+                       {"kind": "experiment", "key": "free-shipping-banner",
+                        "variations": [False, True], "weights": [0.5, 0.5],
+                        "meta": [{"key": "control"}, {"key": "treatment"}]}])}),
+        actor=SYSTEM,
+    )  # fmt: skip
+    f.create_flag(
+        FlagCreate(key="new-header", owner="web-experience", default_value=False,
+                   environments={"production": EnvironmentConfig(enabled=True)}),
+        actor=SYSTEM,
+    )  # fmt: skip
+    f.kill("new-header", "production", actor=SYSTEM)
 
 
 def experiment_body(key: str, owner: str = "checkout", **fields: Any) -> ExperimentCreate:
@@ -153,7 +173,11 @@ def experiments(services: Services, app: FastAPI, clock: FixedClock) -> None:
     for body in [
         experiment_body("one-page-checkout"),
         experiment_body("free-shipping-banner"),
-        experiment_body("search-autocomplete", owner="discovery"),
+        experiment_body(
+            "search-autocomplete",
+            owner="discovery",
+            guardrail_metrics=[METRICS["errors"], METRICS["refunds"]],
+        ),
     ]:
         e.create(body, actor=SYSTEM)
         e.start(body.key, actor=SYSTEM)
@@ -166,3 +190,5 @@ def experiments(services: Services, app: FastAPI, clock: FixedClock) -> None:
         DecisionIn(decision="kill", reason="No lift on conversion; not worth the cost."),
         actor=SYSTEM,
     )
+    for key in ("one-page-checkout", "search-autocomplete"):  # as the analysis schedule does
+        e.analyse(key, actor=SYSTEM, record=True)

@@ -7,6 +7,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -98,14 +99,23 @@ class Visit:
         self.page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
 
 
+@contextmanager
+def tab(chromium: Any, server: Server, shots: Path, **context: Any) -> Iterator[Visit]:
+    """A fresh browser context (``viewport``, ``java_script_enabled``, ...) with one tab."""
+    browser_context = chromium.new_context(
+        **{"viewport": {"width": 1280, "height": 800}, **context}
+    )
+    opened = Visit(browser_context.new_page(), server.url, shots)
+    yield opened
+    browser_context.close()
+    strays = [url for url in opened.requested if not url.startswith("http://127.0.0.1:")]
+    assert strays == [], "the dashboard requested something off this machine"
+
+
 @pytest.fixture
 def visit(chromium: Any, server: Server, tmp_path: Path) -> Iterator[Visit]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
-    tab = Visit(context.new_page(), server.url, tmp_path)
-    yield tab
-    context.close()
-    strays = [url for url in tab.requested if not url.startswith("http://127.0.0.1:")]
-    assert strays == [], "the dashboard requested something off this machine"
+    with tab(chromium, server, tmp_path) as opened:
+        yield opened
 
 
 @pytest.fixture
@@ -219,12 +229,54 @@ def test_the_environment_matrix_shows_versions_and_verdicts(logged_in: Visit) ->
     assert "checkout" in logged_in.seen()
 
 
-def test_the_kill_switch_turns_a_flag_off(logged_in: Visit) -> None:
+def test_the_kill_switch_asks_in_a_dialog_and_is_undone_from_the_page(logged_in: Visit) -> None:
+    page = logged_in.page
     logged_in.open("/flags/browser-kill")
-    logged_in.page.get_by_role("button", name="Kill browser-kill in staging").click()
-    logged_in.page.wait_for_url("**/flags/browser-kill?killed=staging")
+    kill = page.get_by_role("button", name="Kill browser-kill in staging")
+    asked: list[str] = []
+
+    def answer(dialog: Any, accept: bool) -> None:
+        asked.append(dialog.message)
+        if accept:
+            dialog.accept()
+        else:
+            dialog.dismiss()
+
+    page.once("dialog", lambda dialog: answer(dialog, accept=False))
+    kill.click()
+    assert asked == ["Turn browser-kill off in staging? Everyone there gets the default value false."]  # fmt: skip
+    assert page.locator("#env-staging .onoff").inner_text() == "on"  # cancelled: nothing sent
+    page.once("dialog", lambda dialog: answer(dialog, accept=True))
+    kill.click()
+    page.wait_for_url("**/flags/browser-kill?killed=staging")
     assert "Killed in staging" in logged_in.seen()
-    assert logged_in.page.locator("#env-staging .onoff").inner_text() == "off"
+    assert page.locator("#env-staging .onoff").inner_text() == "off"
+    page.get_by_role("button", name="Undo the kill of browser-kill in staging").click()
+    page.wait_for_url("**/flags/browser-kill?restored=staging")
+    assert "Back on in staging" in logged_in.seen()
+    assert page.locator("#env-staging .onoff").inner_text() == "on"
+
+
+def test_without_javascript_the_kill_switch_asks_on_a_page(
+    chromium: Any, server: Server, site: Site, tmp_path: Path
+) -> None:
+    with tab(chromium, server, tmp_path, java_script_enabled=False) as plain:
+        plain.open(f"/flags/browser-kill?token={site.admin_token}")
+        plain.page.get_by_role("button", name="Kill browser-kill in staging").click()
+        plain.page.wait_for_load_state()
+        assert plain.heading() == "Kill browser-kill in staging?"
+        assert "gets the default value false" in plain.seen()
+        plain.page.get_by_role("link", name="Cancel").click()
+        plain.page.wait_for_url(plain.base + "/flags/browser-kill")
+        assert plain.page.locator("#env-staging .onoff").inner_text() == "on"
+        plain.page.get_by_role("button", name="Kill browser-kill in staging").click()
+        plain.page.get_by_role("button", name="Yes, turn browser-kill off in staging").click()
+        plain.page.wait_for_url("**/flags/browser-kill?killed=staging")
+        assert plain.page.locator("#env-staging .onoff").inner_text() == "off"
+        plain.shoot("killed")
+        plain.page.get_by_role("button", name="Undo the kill of browser-kill in staging").click()
+        plain.page.wait_for_url("**/flags/browser-kill?restored=staging")
+        assert plain.page.locator("#env-staging .onoff").inner_text() == "on"
 
 
 def test_the_explainer_says_why_a_unit_gets_its_value(logged_in: Visit) -> None:
@@ -256,3 +308,94 @@ def test_the_experiment_page_draws_the_forest_plot(logged_in: Visit) -> None:
     assert label["height"] >= 10
     assert logged_in.page.locator("svg.band polyline.line").count() == 1
     logged_in.shoot("experiment")
+
+
+LAPTOP = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def laptop(chromium: Any, server: Server, site: Site, tmp_path: Path) -> Iterator[Visit]:
+    """A 1366-px wide screen, logged in."""
+    with tab(chromium, server, tmp_path, viewport=LAPTOP) as opened:
+        opened.open(f"/?token={site.admin_token}")
+        yield opened
+
+
+def test_the_home_page_says_what_needs_attention(laptop: Visit) -> None:
+    laptop.open("/?team=all")
+    page = laptop.page
+    for section, expected in {
+        "refusals": ["orders", "2.0.0 → production", "is not declared in the response body"],
+        "decide": ["search-autocomplete", "SRM", "one-page-checkout", "recommends ship"],
+        "flags": ["new-header", "killed in production", "free-shipping-banner", "stale"],
+        "sunsets": ["orders", "checkout", "days"],
+        "broken": ["checkout", "orders 2.0.0"],
+    }.items():
+        seen = page.locator(f"section#{section}").inner_text()
+        for words in expected:
+            assert words in seen, (section, words)
+    laptop.shoot("home")
+    # Every item leads to where one acts: the refusal to can-i-deploy's full answer.
+    page.locator("section#refusals a.verdict.no", has_text="production").click()
+    page.wait_for_url("**/contracts/can-i-deploy?**")
+    assert "NO" in laptop.seen()
+
+
+def test_choosing_a_team_narrows_the_home_page(laptop: Visit) -> None:
+    laptop.open("/?team=all")
+    laptop.page.select_option("#team", "discovery")
+    laptop.page.get_by_role("button", name="Show").click()
+    laptop.page.wait_for_url("**/?team=discovery")
+    assert "No flag is killed or stale." in laptop.page.locator("section#flags").inner_text()
+    assert "search-autocomplete" in laptop.page.locator("section#decide").inner_text()
+
+
+def test_moving_from_a_team_to_its_flag_its_experiment_and_back(laptop: Visit) -> None:
+    page = laptop.page
+    laptop.open("/teams/checkout")
+    page.locator("ul.links a", has_text="one-page-checkout").first.click()
+    page.wait_for_url(laptop.base + "/flags/one-page-checkout")
+    page.locator("dd.experiments a", has_text="one-page-checkout").click()
+    page.wait_for_url(laptop.base + "/experiments/one-page-checkout")
+    page.locator("dl.facts a", has_text="one-page-checkout").click()
+    page.wait_for_url(laptop.base + "/flags/one-page-checkout")
+    page.locator("dd.owner a").click()
+    page.wait_for_url(laptop.base + "/teams/checkout")
+
+
+@pytest.mark.parametrize(
+    ("path", "chart"),
+    [("/experiments/one-page-checkout", "svg.forest"),
+     ("/experiments/one-page-checkout", "svg.band"),
+     ("/experiments/velocity", "svg.bars")],
+    ids=["forest", "cumulative", "velocity"],
+)  # fmt: skip
+def test_charts_take_their_cards_width_and_stay_readable_at_1366_px(
+    laptop: Visit, path: str, chart: str
+) -> None:
+    laptop.open(path)
+    drawn = laptop.page.locator(chart)
+    card = laptop.page.locator(f"figure.chart-box:has({chart})")
+    box, card_box = drawn.bounding_box(), card.bounding_box()
+    assert box is not None
+    assert card_box is not None
+    padding = laptop.page.eval_on_selector(
+        f"figure.chart-box:has({chart})",
+        "e => parseFloat(getComputedStyle(e).paddingLeft) + parseFloat(getComputedStyle(e).paddingRight)"
+        " + parseFloat(getComputedStyle(e).borderLeftWidth) + parseFloat(getComputedStyle(e).borderRightWidth)",
+    )
+    assert abs(box["width"] - (card_box["width"] - padding)) <= 2  # the card's whole width
+    assert box["x"] + box["width"] <= LAPTOP["width"]  # and nothing to scroll sideways
+    heights = [b["height"] for b in (t.bounding_box() for t in drawn.locator("text").all()) if b]
+    assert heights, "the chart has no text"
+    # Labels about as big as the page's own small text: neither shrunk nor blown up.
+    assert min(heights) >= 10
+    assert max(heights) <= 24
+
+
+def test_the_api_docs_render_from_this_machine_only(laptop: Visit) -> None:
+    laptop.open("/api/v1/docs")
+    # Swagger UI parses 1.5 MB of script and the whole API description: generous on a busy machine.
+    laptop.page.locator(".opblock").first.wait_for(timeout=120_000)
+    assert laptop.page.locator(".opblock").count() > 20
+    assert "orgloop" in laptop.page.locator(".info .title").inner_text()

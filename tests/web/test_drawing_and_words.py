@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orgloop.web import charts
@@ -17,6 +17,7 @@ from orgloop.web.flagrules import condition_text, rule_view
 finite = st.floats(min_value=-1e3, max_value=1e3, allow_nan=False)
 
 
+@settings(deadline=None)  # timing measures the shared machine, not the code
 @given(finite, finite)
 def test_ticks_are_evenly_spaced_from_below_the_range_to_its_top(a: float, b: float) -> None:
     low, high = min(a, b), max(a, b)
@@ -100,6 +101,7 @@ def test_rules_say_what_they_serve_to_whom() -> None:
     assert gate["prerequisites"] == ["flag p: its value is true (gate: otherwise the flag is off)"]
 
 
+@settings(deadline=None)  # timing measures the shared machine, not the code
 @given(st.integers(min_value=0, max_value=400), st.integers(min_value=0, max_value=23))
 def test_cutoffs_are_bounded_ordered_and_end_at_the_end(days: int, hours: int) -> None:
     start = datetime(2026, 1, 1, tzinfo=UTC)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+import httpx2
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -80,23 +81,95 @@ def kills(services: Services, key: str) -> list[str]:
     return [e.actor for e in entries]
 
 
+def restores(services: Services, key: str) -> list[str]:
+    entries = services.audit.list(
+        actor=SYSTEM, resource_kind="flag", resource_id=key, action="flag.toggle.on"
+    ).items
+    return [e.actor for e in entries]
+
+
+def kill(client: TestClient, key: str, environment: str = "production") -> httpx2.Response:
+    """The kill switch pressed and confirmed, as the confirmation page's form sends it."""
+    data = {"environment": environment, "confirm": "yes", "csrf": form_token(client, key)}
+    return client.post(f"/flags/{key}/kill", data=data)
+
+
+def test_the_kill_switch_asks_first_and_changes_nothing_until_confirmed(
+    shop: Services, flag: str
+) -> None:
+    client = logged_in(shop, role="member", name="grace", team="checkout")
+    token = form_token(client, flag)
+    asked = client.post(f"/flags/{flag}/kill", data={"environment": "production", "csrf": token})
+    assert asked.status_code == 200
+    assert f"Kill {flag} in production?" in asked.text
+    assert (
+        "Everyone in <strong>production</strong> gets the default value <code>null</code>"
+        in asked.text
+    )
+    assert "its rule stays and applies again when the flag is back on" in asked.text
+    # The confirming form: the same session's token, confirm=yes, and a way back.
+    assert f'name="csrf" value="{token}"' in asked.text
+    assert 'name="confirm" value="yes"' in asked.text
+    assert f'<a class="cancel" href="/flags/{flag}">Cancel</a>' in asked.text
+    assert shop.flags.get_flag(flag).environments["production"].enabled is True
+    assert kills(shop, flag) == []
+
+
 def test_the_owning_team_kills_a_flag_and_it_is_audited(shop: Services, flag: str) -> None:
     client = logged_in(shop, role="member", name="grace", team="checkout")
-    response = client.post(
-        f"/flags/{flag}/kill", data={"environment": "production", "csrf": form_token(client, flag)}
-    )
+    response = kill(client, flag)
     assert response.status_code == 303
     assert response.headers["location"] == f"/flags/{flag}?killed=production"
     assert shop.flags.get_flag(flag).environments["production"].enabled is False
     assert kills(shop, flag) == ["grace (member, checkout)"]
-    assert "Killed in production" in client.get(response.headers["location"]).text
+    page = client.get(response.headers["location"]).text
+    assert "Killed in production" in page
+    assert f'action="/flags/{flag}/restore"' in page
+    assert "Undo: turn back on in production" in page
+
+
+def test_a_kill_is_undone_from_the_page_and_the_undo_is_audited(shop: Services, flag: str) -> None:
+    client = logged_in(shop, role="member", name="grace", team="checkout")
+    kill(client, flag)
+    # Later, without the notice: the environment's own section offers the undo and says who.
+    page = client.get(f"/flags/{flag}").text
+    assert "killed by grace (member, checkout)" in page
+    response = client.post(
+        f"/flags/{flag}/restore",
+        data={"environment": "production", "csrf": form_token(client, flag)},
+    )
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/flags/{flag}?restored=production"
+    assert shop.flags.get_flag(flag).environments["production"].enabled is True
+    assert restores(shop, flag) == ["grace (member, checkout)"]
+    back = client.get(response.headers["location"]).text
+    assert "Back on in production" in back
+    assert "Undo:" not in back
+
+
+def test_only_a_kill_is_undone_and_only_with_this_sessions_token(shop: Services, flag: str) -> None:
+    client = logged_in(shop, role="admin", name="ops")
+    token = form_token(client, flag)
+    shop.flags.toggle(flag, "production", on=False, actor=SYSTEM)  # turned off on purpose
+    assert "Undo:" not in client.get(f"/flags/{flag}").text
+    refused = client.post(
+        f"/flags/{flag}/restore", data={"environment": "production", "csrf": token}
+    )
+    assert refused.status_code == 409
+    assert "not turned off in &#39;production&#39; by the kill switch" in refused.text
+    shop.flags.toggle(flag, "production", on=True, actor=SYSTEM)
+    kill(client, flag)
+    forged = client.post(
+        f"/flags/{flag}/restore", data={"environment": "production", "csrf": "0" * 64}
+    )
+    assert forged.status_code == 403
+    assert shop.flags.get_flag(flag).environments["production"].enabled is False
+    assert restores(shop, flag) == ["system (admin)"]  # the deliberate toggle above only
 
 
 def test_another_teams_member_gets_the_403_message(shop: Services, flag: str) -> None:
     client = logged_in(shop, role="member", name="dana", team="discovery")
-    response = client.post(
-        f"/flags/{flag}/kill", data={"environment": "production", "csrf": form_token(client, flag)}
-    )
+    response = kill(client, flag)
     assert response.status_code == 403
     assert "owned by team" in response.text
     assert shop.flags.get_flag(flag).environments["production"].enabled is True
@@ -116,7 +189,7 @@ def test_a_kill_without_this_sessions_form_token_is_refused(
         other = TestClient(app_of(shop), follow_redirects=False)
         other.post("/login", data={"token": _secret(shop, role="admin", name="ops2")})
         token = form_token(other, flag)
-    data = {"environment": "production"} | ({"csrf": token} if token is not None else {})
+    data = {"environment": "production", "confirm": "yes"} | ({"csrf": token} if token else {})
     response = client.post(f"/flags/{flag}/kill", data=data)
     assert response.status_code == 403
     assert "reload the flag" in response.text

@@ -2,6 +2,10 @@
 
 Pure: numbers and labels in, an ``<svg>`` string out.  Every text is escaped here, so callers may
 wrap the result in ``Markup``.  Lifts are relative (``0.05`` is +5%) and shown as percentages.
+
+Each chart is drawn about as wide as a card of the dashboard on a laptop screen (``WIDTH``) and
+scales with its ``viewBox`` to the card's width (``orgloop.css``), so its text stays near the
+size it was drawn at.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ TONES = {"better": "#2e7d32", "worse": "#c62828", "neutral": "#6b7280"}
 """Significantly good, significantly bad (the metric's direction counted), and not significant."""
 
 STARTED, DECIDED = "#4e79a7", "#f28e2b"
+
+WIDTH = 1000
+"""Drawn width of a chart: a card's inner width on a 1366-px screen is about 1,070 px."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +70,8 @@ def _domain(values: Sequence[float]) -> tuple[float, float]:
 
 
 def forest_svg(rows: Sequence[Interval], *, title: str) -> str:
-    left, plot, right, pitch, top = 230, 380, 90, 30, 28
+    left, right, pitch, top = 230, 90, 30, 28
+    plot = WIDTH - left - right
     width, height = left + plot + right, top + pitch * len(rows) + 30
     values = [v for r in rows for v in (r.low, r.high, r.lift) if v is not None]
     low, high = _domain(values)
@@ -119,8 +127,9 @@ def _tip(row: Interval) -> str:
 
 def band_svg(points: Sequence[Point], *, title: str) -> str:
     """The estimate over time as a line, its interval as a shaded band, and the zero line."""
-    left, plot_w, top, plot_h = 60, 560, 14, 170
-    width, height = left + plot_w + 20, top + plot_h + 34
+    left, top, plot_h = 60, 14, 200
+    plot_w = WIDTH - left - 20
+    width, height = WIDTH, top + plot_h + 34
     low, high = _domain([v for p in points for v in (p.low, p.high)])
     span = max(len(points) - 1, 1)
 
@@ -155,8 +164,10 @@ def band_svg(points: Sequence[Point], *, title: str) -> str:
         )
         out.append(f'<circle cx="{x(i):.1f}" cy="{y(p.lift):.1f}" r="3" fill="#2f5fa7"><title>{tip}</title></circle>')  # fmt: skip
     for i in sorted({0, len(points) - 1}):
+        # The last day's label ends at its point: centred, it would run past the right edge.
+        anchor = "end" if i and i == len(points) - 1 else "middle"
         out.append(
-            f'<text x="{x(i):.1f}" y="{height - 8}" font-size="11" text-anchor="middle" '
+            f'<text x="{x(i):.1f}" y="{height - 8}" font-size="11" text-anchor="{anchor}" '
             f'fill="#5d6778">{escape(points[i].label)}</text>'
         )
     out.append("</svg>")
@@ -166,8 +177,8 @@ def band_svg(points: Sequence[Point], *, title: str) -> str:
 def bars_svg(months: Sequence[tuple[str, int, int]], *, title: str) -> str:
     """Started and decided experiments per month, side by side, with a legend."""
     left, top, plot_h, group = 40, 36, 150, 64
-    # Wide enough for the legend even with one month.
-    width, height = max(left + group * len(months) + 20, 260), top + plot_h + 30
+    # As wide as the other charts however few the months; wider when there are many.
+    width, height = max(left + group * len(months) + 20, WIDTH), top + plot_h + 30
     most = max([1, *(max(s, d) for _, s, d in months)])
     ticks = [t for t in nice_ticks(0, most, 4) if t == int(t)]
     top_value = max(ticks[-1], most)

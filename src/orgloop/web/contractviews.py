@@ -53,7 +53,10 @@ def _verdict(
         "environment": environment,
         "deployable": deployable,
         "answer": {True: "yes", False: "no"}.get(deployable, "unknown"),  # type: ignore[arg-type]
-        "reasons": [{"kind": "error", "detail": p} for p in problems],
+        "reasons": [
+            {"kind": "error", "service": None, "version": None, "team": None, "detail": p}
+            for p in problems
+        ],
         "href": f"/contracts/can-i-deploy?{query}",
     }
 

@@ -1,7 +1,8 @@
 """The cumulative lift of an experiment's primary metric over time, for a line chart.
 
 ``ExperimentService`` keeps no time series: the series is the analysis repeated with ``until`` at
-daily cut-offs since the start (at most ``MAX_POINTS`` of them, evenly spread over longer
+daily cut-offs since the start (or since the first exposure, when exposures recorded with the time
+they happened predate it) (at most ``MAX_POINTS`` of them, evenly spread over longer
 experiments, so a page costs a bounded number of queries).
 """
 
@@ -53,6 +54,9 @@ def series(
     if experiment.started_at is None:
         return _points([])  # not started: nothing to draw yet
     start = _aware(experiment.started_at)
+    first = experiments.first_exposure(experiment.key)
+    if first is not None and first < start:
+        start = first  # exposures recorded with the time they happened predate the start
     end = _aware(experiment.stopped_at) if experiment.stopped_at else _now(report)
     reports = []
     for cut in cutoffs(start, end):

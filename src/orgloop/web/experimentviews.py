@@ -42,6 +42,20 @@ def experiments_index(
     }  # fmt: skip
 
 
+def all_experiments(
+    experiments: ExperimentService, *, team: str | None = None, status: str | None = None
+) -> list[Experiment]:
+    """Every experiment (or one team's, or in one status), paging through the service."""
+    found: list[Experiment] = []
+    while True:
+        page = experiments.list_experiments(
+            team=team, status=status, limit=_PAGE, offset=len(found)
+        )
+        found.extend(page.items)
+        if not page.items or len(found) >= page.total:
+            return found
+
+
 def team_options(reader: Reader) -> list[dict[str, str]]:
     return [
         {"name": t.ref.split("/")[-1], "title": t.title or t.ref.split("/")[-1]}
@@ -67,11 +81,20 @@ def experiment_page(
         "report": _summary(report),
         "note": note,
         "rows": rows,
-        "guardrails": [r for r in rows if r["role"] == "guardrail"],
+        "guardrails": [
+            {**r, "state": guardrail_state(r)} for r in rows if r["role"] == "guardrail"
+        ],
         "forest": _forest(rows, several=len({r["variant"] for r in rows}) > 1),
         "cumulative": {**trend, "svg": _band(trend)},
         "alerts": [a.model_dump(mode="json") for a in experiments.alerts(key)],
     }
+
+
+def guardrail_state(row: dict[str, Any]) -> str:
+    """A guardrail's state: breached (significantly worse), holding, or no data yet."""
+    if row.get("verdict") == "worse":
+        return "breached"
+    return "no data yet" if row.get("lift") is None else "holding"
 
 
 def _report(

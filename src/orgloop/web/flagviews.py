@@ -7,11 +7,15 @@ from typing import Any
 
 from markupsafe import Markup
 
+from orgloop.experiments.service import ExperimentService
 from orgloop.flags.models import Flag
 from orgloop.flags.service import FlagService
+from orgloop.kernel.auth import Principal
 from orgloop.kernel.errors import InvalidInput
 from orgloop.web.contractviews import environments_order
+from orgloop.web.experimentviews import all_experiments
 from orgloop.web.flagrules import rule_view, value_text
+from orgloop.web.killswitch import kills
 from orgloop.web.links import link, name_of
 from orgloop.web.reader import Reader
 
@@ -62,11 +66,19 @@ def _state(flag: Flag, environment: str) -> str:
 
 
 def flag_page(
-    reader: Reader, flags: FlagService, key: str, query: dict[str, str], csrf: Markup
+    reader: Reader,
+    flags: FlagService,
+    experiments: ExperimentService,
+    key: str,
+    query: dict[str, str],
+    *,
+    principal: Principal,
+    csrf: Markup,
 ) -> dict[str, Any]:
     flag = flags.get_flag(key)
     environments = environments_order(set(flag.environments))
     owner = reader.summaries([flag.owner]).get(flag.owner)
+    killed = kills(flag, flags.history(key, actor=principal).items)
     return {
         "flag": {
             "key": flag.key, "type": flag.type, "description": flag.description,
@@ -76,13 +88,33 @@ def flag_page(
         "owner": link(flag.owner, owner),
         "environments": [
             {"name": env, "enabled": flag.environments[env].enabled,
+             "killed": killed.get(env),
              "rules": [rule_view(r) for r in flag.environments[env].rules]}
             for env in environments
         ],
+        "experiments": flag_experiments(experiments, flag),
         "killed": query.get("killed"),
+        "restored": query.get("restored"),
         "explain": explainer(flags, key, query, environments),
         "csrf": csrf,
     }  # fmt: skip
+
+
+def flag_experiments(experiments: ExperimentService, flag: Flag) -> list[dict[str, Any]]:
+    """The experiments run on this flag: those naming it, and those its rules send units to."""
+    ruled = {
+        str(rule["key"])
+        for config in flag.environments.values()
+        for rule in config.rules
+        if rule.get("kind") == "experiment" and rule.get("key")
+    }
+    found = {e.key: e for e in all_experiments(experiments)}
+    mine = sorted(k for k, e in found.items() if e.flag_key == flag.key or k in ruled)
+    return [
+        {"key": k, "href": f"/experiments/{k}", "status": found[k].status,
+         "decision": found[k].decision, "hypothesis": found[k].hypothesis}
+        for k in mine
+    ]  # fmt: skip
 
 
 def explainer(

@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import yaml
 from fastapi import APIRouter, Request
 from markupsafe import Markup
 from pydantic import ValidationError
 
 from orgloop.insights.models import Thresholds
 from orgloop.insights.service import InsightsService
+from orgloop.kernel import yamlguard
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.errors import InvalidInput
 from orgloop.web.insightcharts import heat_map, paired_bars
@@ -147,9 +147,9 @@ def whatif_page(insights: InsightsService, query: dict[str, str]) -> dict[str, A
     if not text.strip():
         return {"scenario": EXAMPLE, "result": None, "bars": None}
     try:
-        body = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidInput.at("scenario", f"not YAML: {exc}") from None
+        body = yamlguard.load(text)
+    except yamlguard.YamlRefused as exc:
+        raise InvalidInput.at("scenario", f"not YAML that orgloop reads: {exc}") from None
     result = insights.what_if(body, source="scenario")
     before, after = result["before"], result["after"]
     rows = [

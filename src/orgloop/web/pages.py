@@ -12,8 +12,10 @@ from orgloop.contracts.service import ContractService
 from orgloop.experiments.service import ExperimentService
 from orgloop.flags.service import FlagService
 from orgloop.kernel.auth import Principal
+from orgloop.kernel.clock import Clock, SystemClock
 from orgloop.traces.service import TraceService
 from orgloop.web import (
+    attention,
     catalogviews,
     contractviews,
     experimentviews,
@@ -21,6 +23,7 @@ from orgloop.web import (
     flagviews,
     login,
     overview,
+    related,
     servicecontracts,
     session,
     traceviews,
@@ -41,16 +44,18 @@ def build_router(
     flags: FlagService,
     experiments: ExperimentService,
     traces: TraceService | None = None,
+    clock: Clock | None = None,
 ) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     reader = Reader(catalog)
     login.add_routes(router)
+    for path, template, page in _linked_pages(
+        reader, contracts, flags, experiments, clock or SystemClock()
+    ):
+        add_page(router, path, template, page)
     catalog_pages: list[tuple[str, str, Build]] = [
-        ("/", "dashboard.html", overview.dashboard),
         ("/teams", "teams.html", overview.teams),
-        ("/teams/{name}", "team.html", catalogviews.team_page),
         ("/services", "services.html", overview.services),
-        ("/services/{name}", "service.html", catalogviews.service_page),
         ("/apis", "apis.html", overview.apis),
         ("/apis/{name}", "api.html", catalogviews.api_page),
         ("/systems", "systems.html", overview.systems),
@@ -62,7 +67,7 @@ def build_router(
         add_page(router, path, template, _bound(build, reader))
     for path, template, page in [
         *_contract_pages(reader, contracts),
-        *_flag_pages(reader, flags),
+        *_flag_pages(reader, flags, experiments),
         *_experiment_pages(reader, experiments),
         *(_trace_pages(reader, traces) if traces is not None else []),
     ]:
@@ -88,11 +93,58 @@ def _contract_pages(reader: Reader, contracts: ContractService) -> list[tuple[st
     ]  # fmt: skip
 
 
-def _flag_pages(reader: Reader, flags: FlagService) -> list[tuple[str, str, PageBuild]]:
-    def flag(request: Request, _principal: Principal) -> dict[str, Any]:
+def _linked_pages(
+    reader: Reader,
+    contracts: ContractService,
+    flags: FlagService,
+    experiments: ExperimentService,
+    clock: Clock,
+) -> list[tuple[str, str, PageBuild]]:
+    """The home page and the pages of teams and services: catalog data, plus what links them
+    to contracts, flags, experiments and deploys."""
+
+    def home(request: Request, principal: Principal) -> dict[str, Any]:
+        needs = attention.attention(
+            reader, contracts=contracts, flags=flags, experiments=experiments,
+            principal=principal, query=_query(request), now=clock.now(),
+        )  # fmt: skip
+        return overview.dashboard(reader) | needs
+
+    def team(request: Request, _principal: Principal) -> dict[str, Any]:
+        name = request.path_params["name"]
+        page = catalogviews.team_page(reader, name)
+        services = [s["name"] for s in page["services"]]
+        mine = related.for_team(
+            name, services, contracts=contracts, flags=flags, experiments=experiments,
+            now=clock.now(),
+        )  # fmt: skip
+        return page | {"related": mine}
+
+    def service(request: Request, _principal: Principal) -> dict[str, Any]:
+        name = request.path_params["name"]
+        page = catalogviews.service_page(reader, name)
+        owner = page["owner"]["ref"] if page["owner"] else None
+        mine = related.for_service(
+            name, owner, contracts=contracts, flags=flags, experiments=experiments
+        )
+        return page | {"related": mine}
+
+    return [
+        ("/", "dashboard.html", home),
+        ("/teams/{name}", "team.html", team),
+        ("/services/{name}", "service.html", service),
+    ]
+
+
+def _flag_pages(
+    reader: Reader, flags: FlagService, experiments: ExperimentService
+) -> list[tuple[str, str, PageBuild]]:
+    def flag(request: Request, principal: Principal) -> dict[str, Any]:
         csrf = token_for(session.token_of(request) or "")
         key = request.path_params["key"]
-        return flagviews.flag_page(reader, flags, key, _query(request), csrf)
+        return flagviews.flag_page(
+            reader, flags, experiments, key, _query(request), principal=principal, csrf=csrf
+        )
 
     return [
         ("/flags", "flags.html", lambda r, _p: flagviews.flags_index(reader, flags, _query(r))),

@@ -25,6 +25,24 @@ _env = Environment(
 
 HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
 
+SMALLEST_P = 0.0001
+"""p-values below this are shown as ``< 0.0001``: never ``0``, and no false precision."""
+
+
+def pvalue(value: float | None, *, equals: bool = False) -> str:
+    """A p-value as people read it: ``< 0.0001``, ``0.0012``, ``0.043``, ``—`` when none.
+
+    ``equals`` prefixes the value with ``= `` (for "p = 0.043"), but never a ``<``."""
+    if value is None:
+        return "—"
+    if value < SMALLEST_P:
+        return f"< {SMALLEST_P}"
+    text = f"{value:.4f}" if value < 0.01 else f"{value:.3f}"
+    return f"= {text}" if equals else text
+
+
+_env.filters["pvalue"] = pvalue
+
 
 def wants_json(request: Request) -> bool:
     """``/teams.json`` or ``Accept: application/json`` (a browser's Accept asks for HTML)."""
