@@ -19,6 +19,7 @@ BENCHMARKS = (
     "analysis",
     "insights",
     "insights_delivery",
+    "replicas",
 )
 
 

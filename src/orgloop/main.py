@@ -88,7 +88,13 @@ def serve(
     if settings.analysis_interval_seconds > 0:
         from orgloop.experiments.schedule import AnalysisSchedule
 
-        AnalysisSchedule(services.experiments, interval=settings.analysis_interval_seconds).start()
+        schedule = AnalysisSchedule(
+            services.experiments, interval=settings.analysis_interval_seconds
+        )
+        # one replica analyses per period, however many serve the same database
+        services.jobs.every(
+            settings.analysis_interval_seconds, "experiments.analysis", schedule.run_once
+        )
     err.print(f"orgloop {__version__} serving {settings.base_url()}  (data: {settings.data_dir})")
     if settings.otlp_port:
         import threading
@@ -105,9 +111,12 @@ def serve(
         )
         threading.Thread(target=otlp.run, name="otlp-receiver", daemon=True).start()
         err.print(f"OTLP/HTTP receiver on http://{settings.host}:{settings.otlp_port}/v1/traces")
+    # Open SDK streams never end by themselves: after SIGTERM, requests still running after
+    # 10 s are cancelled (none of them was acknowledged) so a rolling upgrade never waits forever.
     uvicorn.run(
-        create_app(services=services), host=settings.host, port=settings.port, log_level="warning"
-    )
+        create_app(services=services), host=settings.host, port=settings.port,
+        log_level="warning", timeout_graceful_shutdown=10,
+    )  # fmt: skip
 
 
 @db_app.command("upgrade")

@@ -208,7 +208,7 @@ def _stream_events(url: str, key: str, seen: list[str], ready: Any) -> None:
         for line in response.iter_lines():
             seen.append(line)
             ready.set()
-            if len([s for s in seen if s == "event: ruleset"]) >= 2 and any(
+            if len([s for s in seen if s.startswith("data:")]) >= 2 and any(
                 s.startswith(":") for s in seen
             ):
                 return

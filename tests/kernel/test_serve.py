@@ -76,3 +76,53 @@ def test_db_upgrade_creates_every_slices_tables(
     engine.dispose()
     assert {"tokens", "audit_log", "catalog_entities", "catalog_relations"} <= tables
     assert run("db", "upgrade").exit_code == 0  # idempotent
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_server_even_with_an_sdk_stream_open(tmp_path: Path) -> None:
+    """A held-open SDK stream must not keep ``orgloop serve`` alive after SIGTERM."""
+    port = _free_port()
+    env = {**os.environ, "ORGLOOP_DATA_DIR": str(tmp_path), "ORGLOOP_PORT": str(port)}
+    env.pop("ORGLOOP_DATABASE_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "orgloop.main", "serve"], env=env, stdout=out, stderr=out
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        found = None
+        while found is None and time.monotonic() < deadline:
+            found = re.search(r"^(olp_adm_\S+)$", log.read_text(), flags=re.MULTILINE)
+            time.sleep(0 if found else 0.2)
+        assert found is not None, log.read_text()
+        token = found.group(1)
+        while True:
+            try:
+                if httpx.get(f"{base}/api/v1/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        created = httpx.post(
+            f"{base}/api/v1/tokens",
+            json={"role": "sdk", "environment": "production"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        assert created.status_code == 201, created.text
+        sdk = created.json()["secret"]
+        with httpx.stream(
+            "GET", f"{base}/api/v1/sdk/stream", headers={"Authorization": f"Bearer {sdk}"},
+            timeout=httpx.Timeout(30.0),
+        ) as stream:  # fmt: skip
+            assert stream.status_code == 200
+            next(stream.iter_lines())  # the stream is open and has spoken
+            started = time.monotonic()
+            process.terminate()
+            process.wait(timeout=30)
+            assert time.monotonic() - started < 15
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -90,8 +90,9 @@ class SavedGroupService:
             store.save_group(row, after)
             self._record(session, actor, "saved_group.update", key, before, after)
             users = users_of(key, [store.to_model(r) for r in store.all_flags(session)])
-        for flag, environments in users.items():
-            self._bus.publish(FlagsChanged(key=flag, environments=tuple(environments)))
+            for flag, environments in users.items():
+                event = FlagsChanged(key=flag, environments=tuple(environments))
+                self._bus.announce(session, event)
         return after
 
     def delete_group(self, key: str, *, actor: Principal) -> None:

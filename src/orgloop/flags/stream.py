@@ -1,8 +1,10 @@
 """Server-sent events for SDKs: a broadcaster that wakes each stream when its ruleset changed.
 
-Bus handlers run in whatever thread committed the change (a worker thread of the server), while
-streams wait on the event loop; ``call_soon_threadsafe`` is the bridge. A stream only learns
-*that* something changed and then compares ETags, so bursts of changes collapse into one event.
+Bus handlers run in whatever thread committed the change (a worker thread of the server, or the
+thread that hears other replicas), while streams wait on the event loop; ``call_soon_threadsafe``
+is the bridge. A stream only learns *that* something changed and then compares ETags, so bursts of
+changes collapse into one event. The streams of one environment share one ETag computation per
+change (``Broadcaster.etag``): thousands of open streams cost one ruleset read, not thousands.
 """
 
 from __future__ import annotations
@@ -48,13 +50,37 @@ class Broadcaster:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._subscriptions: set[Subscription] = set()
+        self._generation = 0  # changes heard so far
+        self._etags: dict[str, tuple[int, asyncio.Task[str]]] = {}
 
     def on_flags_changed(self, event: FlagsChanged) -> None:
         with self._lock:
+            self._generation += 1
             subscriptions = list(self._subscriptions)
         for sub in subscriptions:
             if not event.environments or sub.environment in event.environments:
                 sub.notify()
+
+    async def etag(self, environment: str, compute: Callable[[], Awaitable[str]]) -> str:
+        """The environment's current ETag, computed once for all streams that ask between two
+        changes heard (call from the event loop; ``compute`` reads it afresh)."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            generation = self._generation
+            entry = self._etags.get(environment)
+        if entry is None or entry[0] != generation or entry[1].get_loop() is not loop:
+            task = loop.create_task(_call(compute))
+            task.add_done_callback(lambda done: self._forget_failed(environment, done))
+            entry = (generation, task)
+            with self._lock:
+                self._etags[environment] = entry
+        return await asyncio.shield(entry[1])
+
+    def _forget_failed(self, environment: str, task: asyncio.Task[str]) -> None:
+        if task.cancelled() or task.exception() is not None:
+            with self._lock:
+                if self._etags.get(environment, (0, None))[1] is task:
+                    del self._etags[environment]
 
     @contextmanager
     def subscribe(self, environment: str) -> Iterator[Subscription]:
@@ -67,6 +93,10 @@ class Broadcaster:
         finally:
             with self._lock:
                 self._subscriptions.discard(sub)
+
+
+async def _call(compute: Callable[[], Awaitable[str]]) -> str:
+    return await compute()
 
 
 def ruleset_event(etag: str) -> str:
@@ -82,13 +112,13 @@ async def ruleset_events(
 ) -> AsyncIterator[str]:
     """The stream: the current ETag at once, then one event per new ETag, heartbeats between."""
     with broadcaster.subscribe(environment) as sub:
-        last = await current_etag()
+        last = await broadcaster.etag(environment, current_etag)
         yield "retry: 3000\n" + ruleset_event(last)
         while True:
             if not await sub.wait(heartbeat):
                 yield ": heartbeat\n\n"
                 continue
-            etag = await current_etag()
+            etag = await broadcaster.etag(environment, current_etag)
             if etag != last:
                 last = etag
                 yield ruleset_event(etag)

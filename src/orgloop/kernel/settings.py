@@ -20,6 +20,14 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the metadata database; default: SQLite in the data directory.",
     )
+    events_shared_dir: Path | None = Field(
+        default=None,
+        description=(
+            "Several replicas: a directory every replica can read and write (one volume, "
+            "mounted by all) where each seals its tracked events as Parquet files; analyses read "
+            "every replica's events from it. Unset: one replica, events in the data directory only."
+        ),
+    )
     host: str = "127.0.0.1"
     port: int = 8080
     max_request_bytes: int = Field(default=16 * 1024 * 1024, description="Larger bodies get 413.")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -10,6 +11,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import RECOVERY, SYSTEM, Principal, Role, hash_secret, new_secret
+from orgloop.kernel.bus import EventBus
 from orgloop.kernel.clock import Clock
 from orgloop.kernel.db import Base, Database
 from orgloop.kernel.errors import Conflict, InvalidInput, NotFound, Unauthenticated
@@ -17,7 +19,15 @@ from orgloop.kernel.ids import IdFactory
 from orgloop.kernel.models import Token, TokenCreate, TokenCreated
 
 CACHE_SECONDS = 5.0
-"""How long another replica may still accept a revoked token."""
+"""How long a replica trusts a token it checked; a revocation reaches every replica's cache at
+once through ``TokenRevoked`` (within this time only if replicas cannot hear each other)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRevoked:
+    """A token was revoked; ``None``: some may have been, while this replica was not listening."""
+
+    token_id: str | None
 
 
 class _TokenRow(Base):
@@ -48,8 +58,17 @@ def _to_model(row: _TokenRow) -> Token:
 
 
 class TokenService:
-    def __init__(self, *, db: Database, audit: AuditLog, clock: Clock, ids: IdFactory) -> None:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        audit: AuditLog,
+        clock: Clock,
+        ids: IdFactory,
+        bus: EventBus | None = None,
+    ) -> None:
         self._db = db
+        self._bus = bus or EventBus()
         self._audit = audit
         self._clock = clock
         self._ids = ids
@@ -86,11 +105,14 @@ class TokenService:
         return TokenCreated(token=token, secret=secret)
 
     def bootstrap_admin(self) -> TokenCreated | None:
-        """On first start (no token at all) create an admin token; otherwise do nothing."""
-        with self._db.reading() as session:
-            if session.scalar(sa.select(sa.func.count()).select_from(_TokenRow)):
-                return None
-        return self.create(TokenCreate(role="admin", name="first-admin"), actor=SYSTEM)
+        """On first start (no token at all) create an admin token; otherwise do nothing.
+
+        Replicas starting together take turns, so only the first creates (and prints) one."""
+        with self._db.exclusive("orgloop.first-start"):
+            with self._db.reading() as session:
+                if session.scalar(sa.select(sa.func.count()).select_from(_TokenRow)):
+                    return None
+            return self.create(TokenCreate(role="admin", name="first-admin"), actor=SYSTEM)
 
     def recover_admin(self) -> TokenCreated:
         """A new admin token for an operator locked out (run on the server's machine, with the
@@ -126,12 +148,20 @@ class TokenService:
                 before=before,
                 after=after.model_dump(mode="json"),
             )
-        self._cache = {k: v for k, v in self._cache.items() if v[0].token_id != token_id}
+            self._bus.announce(session, TokenRevoked(token_id=row.id))
+        self.on_token_revoked(TokenRevoked(token_id=token_id))
         return after
+
+    def on_token_revoked(self, event: TokenRevoked) -> None:
+        """Forget the revoked token (every token, when which is unknown) on this replica."""
+        if event.token_id is None:
+            self._cache = {}
+        else:
+            self._cache = {k: v for k, v in self._cache.items() if v[0].token_id != event.token_id}
 
     def authenticate(self, secret: str) -> Principal:
         # A short-lived cache keeps the database off the hot path (event ingest, SDK polling);
-        # a revocation holds on this replica at once and on every other within CACHE_SECONDS.
+        # a revocation empties it on every replica (``on_token_revoked``).
         digest = hash_secret(secret)
         cached = self._cache.get(digest)
         if cached is not None and cached[1] > time.monotonic():

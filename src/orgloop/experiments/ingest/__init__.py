@@ -11,7 +11,9 @@ read them through an Ibis connection and never import this room's modules.
 - ``store``: ``EventStore``, the DuckDB file ``<data_dir>/events.duckdb`` and its writer;
 - ``log``: the ingest log, segment files of acknowledged batches;
 - ``loader``: the thread that loads closed log segments into the tables, exactly once;
-- ``rows``: the id-hash index and the Python decoder of a segment DuckDB refuses.
+- ``rows``: the id-hash index and the Python decoder of a segment DuckDB refuses;
+- ``shared``: several replicas: sealed segments as Parquet in a shared directory, and the union
+  of every store's events an analysis reads.
 
 Nothing is re-exported here: importing the room's parsing must not open DuckDB. Only the
 composition root (``orgloop.app``) builds the store; the route writes to it directly, for

@@ -15,6 +15,10 @@ Readers see every acknowledged event: ``cursor()`` and ``counts()`` first wait u
 loaded (``flush``).  After a crash, ``EventStore`` loads whatever segments the log still holds
 before it opens for writing.
 
+With a shared directory (several replicas, ``shared.SharedDir``), every loaded segment is also
+sealed there as Parquet, and ``cursor()`` reads the union of this store's tables and the other
+stores' sealed files, one row per event id; ``counts()`` stays this store's own.
+
 Idempotency without a primary key: a DuckDB ``PRIMARY KEY`` on the id costs more than the rest of
 the append and grows with the table, so there is none.  Instead the store keeps, per table, a
 64-bit hash of every stored or logged id in memory (``HashIndex``, 8 bytes per row, rebuilt from
@@ -50,6 +54,7 @@ from orgloop.experiments.ingest.rows import (
     id_hashes,
     stored_hashes,
 )
+from orgloop.experiments.ingest.shared import SharedDir
 
 FILE_NAME = "events.duckdb"
 TABLES = ingest_log.TABLES
@@ -127,15 +132,23 @@ _Item = _Pending | Barrier | None
 class EventStore:
     """Appends validated batches; the only module that writes the DuckDB file and its log."""
 
-    def __init__(self, path: Path | str, *, checkpoint_threshold: str = "256MB") -> None:
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        checkpoint_threshold: str = "256MB",
+        shared_dir: Path | None = None,
+    ) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._con = duckdb.connect(str(self.path))
         self._con.execute(f"SET checkpoint_threshold = '{_size(checkpoint_threshold)}'")
         self._con.execute(_SCHEMA)
+        self._catalog = str(self._con.execute("SELECT current_database()").fetchall()[0][0])
+        self.shared = None if shared_dir is None else SharedDir.open(shared_dir, self._con)
         log_dir = self.path.with_name(self.path.stem + "-log")
-        loader = Loader(con=self._con.cursor(), directory=log_dir)
+        loader = Loader(con=self._con.cursor(), directory=log_dir, shared=self.shared)
         last = loader.recover()
         seen = {table: HashIndex(stored_hashes(self._con, table)) for table in TABLES}
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
@@ -158,8 +171,8 @@ class EventStore:
         self._stop = weakref.finalize(self, _stop_threads, self._queue, self._threads)
 
     @classmethod
-    def in_data_dir(cls, data_dir: Path) -> EventStore:
-        return cls(data_dir / FILE_NAME)
+    def in_data_dir(cls, data_dir: Path, *, shared_dir: Path | None = None) -> EventStore:
+        return cls(data_dir / FILE_NAME, shared_dir=shared_dir)
 
     def append(
         self, batch: Batch, *, received_at: datetime, environment: str | None = None
@@ -217,10 +230,14 @@ class EventStore:
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A connection of its own for reading (e.g. ``ibis.duckdb.from_connection``); it sees
-        every event acknowledged before the call."""
+        every event acknowledged here before the call and, with a shared directory, every event
+        the other stores have sealed, once per id."""
         self.flush()
         with self._lock:
-            return self._con.cursor()
+            cur = self._con.cursor()
+        if self.shared is not None:
+            self.shared.attach_views(cur, self._catalog)
+        return cur
 
     def close(self) -> None:
         if not self._closed:
