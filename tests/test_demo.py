@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
@@ -33,6 +34,7 @@ ROW = re.compile(
     re.MULTILINE,
 )
 READY = "run until you press Ctrl-C"
+CUSTOMERS = 20_000  # the demo's default
 ONLINE = 200  # customers through the services over HTTP (the demo's default is larger)
 
 
@@ -129,5 +131,76 @@ def _check_the_live_demo(out: str, tmp_path: Path) -> None:
     assert deep, signals
     assert deep[0]["evidence"]["entry"] == "storefront"
     assert deep[0]["evidence"]["depth"] >= 5
+    # The deploy history spans the simulated week: checkout and orders (two teams) always
+    # shipped together, found as a lockstep pair; everyone else shipped alone.
+    lockstep = [s for s in signals if s["kind"] == "lockstep-deploys"]
+    assert [(s["services"], s["teams"]) for s in lockstep] == [
+        (["checkout", "orders"], ["checkout", "fulfilment"])
+    ], lockstep
+    assert lockstep[0]["evidence"]["shared_windows"] >= 4
+    history = api.get("/api/v1/deployments/history", params={"limit": 1000}).json()["items"]
+    days = {item["started_at"][:10] for item in history}
+    assert len(days) >= 6, days
+    assert "lockstep-deploys: checkout and orders were deployed together" in out
+    dora = api.get("/api/v1/insights/dora", params={"since": history[0]["started_at"]}).json()
+    per_team = {g["key"]: g["metrics"]["deployments"] for g in dora["groups"]}
+    assert per_team["checkout"] >= 5, per_team  # four earlier releases of checkout, and today's
+    assert dora["total"]["deployments"] == len(history), dora["total"]
+    # The customers arrived over the simulated days: three days ago, about half had.
+    then = (datetime.now(UTC) - timedelta(days=3)).isoformat()
+    past = api.get("/api/v1/experiments/one-page-checkout/analysis", params={"until": then})
+    units = sum(past.json()["units"].values())
+    assert 0.3 * CUSTOMERS < units < 0.7 * CUSTOMERS, units
     for page in ["/traces", "/insights/conway", "/insights/monolith"]:
         assert api.get(page).status_code == 200, page
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (Linux /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its exit status waits to be collected
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="children die with it on Linux")
+def test_killing_the_demo_leaves_no_process_behind(tmp_path: Path) -> None:
+    demo = subprocess.Popen(
+        [sys.executable, "-m", "orgloop.demo", "--data-dir", str(tmp_path / "demo"),
+         "--port", "0", "--customers", "100", "--online", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    assert demo.stdout is not None
+    out = "".join(_lines_until(demo.stdout, "started 10 services", 240))
+    assert "started 10 services" in out, out
+    server = re.search(r"starting orgloop on http://127\.0\.0\.1:(\d+)", out)
+    assert server is not None, out
+    ports = [server[1], *re.findall(r"[a-z-]+ :(\d+)", out.split("started 10 services: ")[1])]
+    children = _children(demo.pid)
+    assert len(children) == 11, children  # orgloop and the ten services
+    demo.kill()  # SIGKILL: the demo runs no clean-up of its own
+    demo.wait(timeout=10)
+    demo.stdout.close()
+    deadline = time.monotonic() + 60
+    while any(map(_alive, children)) and time.monotonic() < deadline:
+        time.sleep(0.2)  # polling the kernel's process table: there is no event to await
+    assert not [pid for pid in children if _alive(pid)]
+    for port in ports:
+        assert _refused(f"http://127.0.0.1:{port}/health"), port

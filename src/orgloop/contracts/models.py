@@ -87,6 +87,14 @@ class Verification(VerificationCreate):
 class DeploymentCreate(BaseModel):
     version: str
     environment: str
+    started_at: datetime | None = Field(
+        default=None,
+        description=(
+            "When the change happened, for recording history after the fact (default: now). "
+            "Never in the future, and never before the start of the deployment or release it "
+            "replaces or ends (docs/contracts.md)."
+        ),
+    )
 
 
 class Deployment(BaseModel):

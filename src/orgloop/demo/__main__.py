@@ -40,6 +40,12 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         help="Customers who go through the shop's services over HTTP (default 500; 0: none).",
     )
     parser.add_argument("--seed", type=int, default=2, help="Seed of the simulated customers.")
+    parser.add_argument(
+        "--days",
+        type=float,
+        default=7.0,
+        help="Simulated days the customers arrive over, ending now (default 7).",
+    )
     return parser.parse_args(argv)
 
 
@@ -57,7 +63,7 @@ def _catalog_and_contracts(api: ApiClient) -> None:
     report = import_shop(api)
     created, relations = report["created"], report["relations"]
     print(f"imported the demo shop: {len(created)} entities, {relations} relations")
-    recorded = fleet.record_lockstep(api)
+    recorded = fleet.record_history(api)
     for line in contracts.verdict_lines(contracts.ship_orders_v2(api)):
         print(line)
     recorded += fleet.record_deploys(api)
@@ -93,6 +99,7 @@ def _experiments(
     # A whole period of the shop is queued faster than it is sent: a buffer that holds it all,
     # and big batches, so no event is dropped and the sender keeps up. The flags are set before
     # the client starts, so it needs no event stream (which would hold the server's shutdown).
+    clock = traffic.SimulatedClock()  # each event and exposure at its simulated moment
     sdk = Client(
         url=base,
         sdk_key=sdk_key,
@@ -100,6 +107,7 @@ def _experiments(
         stream=False,
         batch_size=2000,
         buffer_size=500_000,
+        clock=clock,
     )
     with sdk:
         if not sdk.wait_until_ready(30):
@@ -111,6 +119,8 @@ def _experiments(
             seed=args.seed,
             visitor=visits.storefront(shop.urls["storefront"]),
             online=args.online,
+            clock=clock,
+            days=args.days,
         )
     dropped = sdk.dropped + shop.flush()
     exposures = sum(sum(variants.values()) for variants in run.exposures.values())
@@ -119,6 +129,7 @@ def _experiments(
         f"through the storefront over HTTP and the rest through the SDK directly: "
         f"{exposures} exposures, {run.events} events, {dropped} dropped"
     )
+    print(f"  their visits spread over the last {args.days:g} simulated days")
     reports = experiments.analyse(api)
     for experiment in started:
         print()

@@ -1,12 +1,22 @@
-"""Start and stop the demo's ``orgloop serve`` process on a fresh data directory."""
+"""Start and stop the demo's ``orgloop serve`` process on a fresh data directory.
+
+Every process the demo starts dies with it, even when the demo itself is killed (SIGKILL, no
+clean-up): on Linux each child asks the kernel for SIGTERM when its parent dies
+(``prctl(PR_SET_PDEATHSIG)``, set between fork and exec by ``die_with_parent``). Python's standard
+library has no wrapper for it and a one-call ctypes hook needs no dependency (the PyPI packages
+that wrap prctl are unmaintained); elsewhere the demo's Ctrl-C and SIGTERM clean-up still applies.
+"""
 
 from __future__ import annotations
 
+import ctypes
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -36,6 +46,24 @@ def wait_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
     raise SystemExit(f"{url} did not answer within 60 s; see {log}")
 
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that has the child sent SIGTERM when this process dies (Linux only)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    parent = os.getpid()
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def hook() -> None:
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the request took effect
+            os._exit(1)
+
+    return hook
+
+
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "ORGLOOP_DATA_DIR": str(data_dir), "ORGLOOP_PORT": str(port)}
     env.pop("ORGLOOP_DATABASE_URL", None)
@@ -45,6 +73,7 @@ def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
         env=env,
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent(),  # gone when the demo is, even killed
     )
     wait_healthy(process, f"http://127.0.0.1:{port}/api/v1/health", log)
     return process

@@ -6,6 +6,12 @@ periods: before the experiments (the events CUPED uses as covariates) and after 
 assigned by evaluating the flags with ``orgloop.sdk.Client`` (which records the exposures). In the
 second period the treatment variants carry the true effects in ``EFFECTS``, so the analysis can be
 checked against the truth.
+
+Time is compressed: each customer arrives at a moment of the last ``days`` (simulated, ending
+now), shopped on an earlier day before, and shops in the hours after arriving; the SDK stamps each
+event and exposure with that simulated time (a ``SimulatedClock`` given to ``Client``), so the
+analysis sees the experiments run for days. The customers who visit the services over HTTP are
+today's: the services stamp their own events with the real time.
 """
 
 from __future__ import annotations
@@ -24,6 +30,41 @@ EFFECTS: dict[str, float] = {
     "guided-packing": -0.18,  # wrongly packed items per customer
 }
 """The true relative effect of each experiment's treatment on its primary metric."""
+
+
+class SimulatedClock:
+    """Epoch seconds for the SDK: the simulated moment set last, or the real time when none is."""
+
+    def __init__(self) -> None:
+        self.at: float | None = None
+
+    def __call__(self) -> float:
+        return time.time() if self.at is None else self.at
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Per customer (indexed like ``Customers.ids``): epoch seconds of arrival (exposure), of
+    the earlier shopping (the covariate period) and of the shopping after arriving."""
+
+    arrival: np.ndarray
+    before: np.ndarray
+    after: np.ndarray
+
+    @classmethod
+    def draw(
+        cls, n: int, online: int, days: float, end: float, rng: np.random.Generator
+    ) -> Timeline:
+        day = 86_400.0
+        # Arrivals spread evenly over the days; the services' customers come last (today).
+        arrival = end - rng.uniform(0.0, days * day, n)
+        arrival[:online] = end
+        before = arrival - rng.uniform(0.5 * day, 6 * day, n)  # within CUPED's 14-day look back
+        after = arrival + np.minimum(
+            rng.uniform(60.0, 0.25 * day, n), np.maximum(end - arrival, 1.0)
+        )
+        after[:online] = end
+        return cls(arrival, before, np.minimum(after, end))
 
 
 @dataclass(frozen=True)
@@ -145,29 +186,33 @@ def run(
     seed: int,
     visitor: Visitor | None = None,
     online: int = 0,
+    clock: SimulatedClock | None = None,
+    days: float = 7.0,
 ) -> Traffic:
     """Both periods: events, flag evaluations (exposures), events; flushed. With a ``visitor``,
-    the first ``online`` customers live the second period through the shop's services."""
+    the first ``online`` customers live the second period through the shop's services. With
+    ``clock`` (the one ``client`` was made with), spread over the last ``days``."""
     started = time.monotonic()
     online = min(online, customers) if visitor is not None else 0
     rng = np.random.default_rng(seed)
     shop = Customers.draw(customers, rng)
+    when = Timeline.draw(customers, online, days, time.time(), rng)
+    clock = clock or SimulatedClock()
     before = period(shop, rng, None)
-    _send(client, before)
-    time.sleep(0.01)  # exposures come strictly after the covariate period (ms timestamps)
+    _send(client, before, clock, dict(zip(shop.ids, when.before.tolist(), strict=True)))
     offline = np.zeros(online, dtype=bool)
+    arrivals = when.arrival[online:].tolist()
     treated = {
-        key: np.concatenate([offline, _assign(client, key, shop.ids[online:])])
+        key: np.concatenate([offline, _assign(client, clock, key, shop.ids[online:], arrivals)])
         for key in experiments
     }
     client.flush()
-    time.sleep(0.01)
     after = period(shop, rng, treated, online)
     if visitor is not None and after.visits:
         for i, seen in enumerate(visitor(after.visits)):
             for key in experiments:
                 treated[key][i] = seen.get(key) == "treatment"
-    _send(client, after)
+    _send(client, after, clock, dict(zip(shop.ids, when.after.tolist(), strict=True)))
     exposures = {
         key: {"control": int((~on).sum()), "treatment": int(on.sum())}
         for key, on in treated.items()
@@ -181,12 +226,22 @@ def run(
     )
 
 
-def _assign(client: Client, flag: str, ids: list[str]) -> np.ndarray:
-    """Each customer's variant, as the shop's services see it: one local evaluation each."""
-    return np.array([client.is_on(flag, {"id": unit}) for unit in ids], dtype=bool)
+def _assign(
+    client: Client, clock: SimulatedClock, flag: str, ids: list[str], at: list[float]
+) -> np.ndarray:
+    """Each customer's variant, as the shop's services see it: one local evaluation each, at
+    the customer's arrival."""
+    seen = np.zeros(len(ids), dtype=bool)
+    for i, (unit, moment) in enumerate(zip(ids, at, strict=True)):
+        clock.at = moment
+        seen[i] = client.is_on(flag, {"id": unit})
+    clock.at = None
+    return seen
 
 
-def _send(client: Client, events: Period) -> None:
+def _send(client: Client, events: Period, clock: SimulatedClock, at: dict[str, float]) -> None:
     for event, unit, value in events.events:
+        clock.at = at[unit]
         client.track(event, unit, value=value)
+    clock.at = None
     client.flush()

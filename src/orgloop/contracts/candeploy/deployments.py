@@ -2,11 +2,15 @@
 
 A deployment of a service in an environment replaces whatever version ran there; a release stays
 supported until its support ends.  Every change is one transaction with its audit record.
+
+A change may carry the time it happened (``started_at``, recording history after the fact): never
+in the future, and never before the start of a row it replaces or ends, so the history of a
+service in an environment stays in order (each row ends no earlier than it started).
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -15,7 +19,7 @@ from orgloop.contracts.models import Deployment, DeploymentCreate
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.db import Database
-from orgloop.kernel.errors import NotFound
+from orgloop.kernel.errors import InvalidInput, NotFound
 
 
 def change(
@@ -30,7 +34,9 @@ def change(
     now: datetime,
     actor: Principal,
 ) -> Deployment:
-    """Start ``kind`` (deployment or release) and/or end the active ``end_kind`` rows."""
+    """Start ``kind`` (deployment or release) and/or end the active ``end_kind`` rows, at
+    ``body.started_at`` when given (else ``now``)."""
+    now = _when(body.started_at, now)
     with db.transaction() as session:
         ended = _end(session, service, owner, body, kind=kind, end_kind=end_kind, now=now)
         if kind is None and not ended:
@@ -67,9 +73,30 @@ def _end(
             continue
         if kind == "release" and row.version != body.version:
             continue
+        started = _aware(row.started_at)
+        if started > now:
+            raise InvalidInput.at(
+                "started_at",
+                f"{service} {row.version} in {body.environment} started at "
+                f"{started.isoformat()}; what replaces or ends it cannot start earlier",
+            )
         row.active, row.ended_at = False, now
         ended.append(to_model(row, owner).model_dump(mode="json"))
     return ended
+
+
+def _when(started_at: datetime | None, now: datetime) -> datetime:
+    if started_at is None:
+        return now
+    if started_at.tzinfo is None:
+        raise InvalidInput.at("started_at", "give a time-zone offset, e.g. 2026-01-31T09:00:00Z")
+    if started_at > now:
+        raise InvalidInput.at("started_at", "a deployment cannot start in the future")
+    return started_at.astimezone(UTC)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)  # SQLite hands back naive UTC times
 
 
 def to_model(row: store.DeploymentRow, owner: str | None) -> Deployment:
