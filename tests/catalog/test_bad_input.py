@@ -155,6 +155,7 @@ def test_json_report_has_exactly_the_documented_shape(tmp_path: Path) -> None:
                 "message": "refers to group:default/team-x, which is not in the catalog",
             }
         ],
+        "skipped": [],
     }
 
 

@@ -8,9 +8,15 @@ from pathlib import Path
 import pytest
 import yaml
 
+from orgloop.app import build_services, create_app
+from orgloop.kernel.clock import FixedClock
+from orgloop.kernel.ids import SequentialIds
+from orgloop.kernel.settings import Settings
 from tests.catalog.builders import SHOP
 from tests.cli import run
-from tests.conftest import LiveServer
+from tests.live import LiveServer
+
+EXAMPLE = SHOP.parent.parent  # examples/shop: descriptors beside contracts and experiments
 
 
 def test_validate_runs_offline_and_counts_entities_and_relations() -> None:
@@ -20,6 +26,34 @@ def test_validate_runs_offline_and_counts_entities_and_relations() -> None:
     assert report["entities"]["Component"] == 11
     assert report["relations"] == 200
     assert report["errors"] == []
+
+
+def test_a_directory_s_yaml_files_that_are_not_descriptors_are_skipped_with_one_note() -> None:
+    result = run("catalog", "validate", str(EXAMPLE))
+    assert result.exit_code == 0, result.stdout
+    assert "47 entities" in result.stdout
+    assert "valid" in result.stdout
+    note = [line for line in result.stdout.splitlines() if line.startswith("note:")]
+    assert note == [
+        f"note: skipped 7 YAML files under {EXAMPLE} that are not catalog descriptors "
+        "(no apiVersion or kind)"
+    ]
+    report = json.loads(run("catalog", "validate", str(EXAMPLE), "--json").stdout)
+    assert str(EXAMPLE / "contracts" / "orders-v1.yaml") in report["skipped"]
+
+
+def test_a_broken_descriptor_in_a_directory_is_still_an_error(tmp_path: Path) -> None:
+    (tmp_path / "openapi.yaml").write_text("openapi: 3.0.3\ninfo: {title: x, version: '1'}\n")
+    (tmp_path / "broken.yaml").write_text("apiVersion: backstage.io/v1alpha1\nkind: Component\n")
+    result = run("catalog", "validate", str(tmp_path), "--json")
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert report["skipped"] == [str(tmp_path / "openapi.yaml")]
+    assert [(e["file"], e["path"]) for e in report["errors"]] == [
+        (str(tmp_path / "broken.yaml"), "metadata")
+    ]
+    named = run("catalog", "validate", str(tmp_path / "openapi.yaml"))  # named: read as one
+    assert named.exit_code == 1
 
 
 def test_validate_exits_1_on_an_invalid_catalog_naming_the_place(tmp_path: Path) -> None:
@@ -56,6 +90,61 @@ def test_import_then_list_then_export(cli_env: LiveServer, tmp_path: Path) -> No
     assert exported.exit_code == 0
     components = list(yaml.safe_load_all((tmp_path / "out" / "components.yaml").read_text()))
     assert len(components) == 11
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_import_of_one_file_counts_the_others_once_and_prune_lists_them(
+    cli_env: LiveServer,
+) -> None:
+    whole = run("catalog", "import", str(EXAMPLE))
+    assert whole.exit_code == 0, whole.stderr
+    assert whole.stderr.startswith("note: skipped 7 YAML files under")
+    one = run("catalog", "import", str(SHOP.parent / "org.yaml"))  # the 8 teams and 10 people
+    assert one.exit_code == 0, one.stderr
+    assert one.stderr.strip() == (
+        "29 catalog entities not in these files are kept; --prune would delete them "
+        "(--prune --dry-run lists them)"
+    )
+    dry = run("catalog", "import", str(SHOP.parent / "org.yaml"), "--prune", "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert dry.stdout.count("\n  - ") == 29
+    assert "  - component:default/checkout" in dry.stdout
+    assert dry.stderr == ""
+    assert json.loads(run("catalog", "services", "--json").stdout)["total"] == 11
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_export_reads_back_whole_into_a_fresh_server(
+    cli_env: LiveServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert run("catalog", "import", str(EXAMPLE)).exit_code == 0
+    first = tmp_path / "first"
+    assert run("catalog", "export", str(first)).exit_code == 0
+    location = yaml.safe_load((first / "locations.yaml").read_text())
+    written = sorted(p.name for p in first.iterdir())
+    assert location["spec"]["targets"] == [f"./{n}" for n in written if n != "locations.yaml"]
+    checked = run("catalog", "validate", str(first))
+    assert checked.exit_code == 0, checked.stdout
+    assert "47 entities" in checked.stdout
+
+    settings = Settings(data_dir=tmp_path / "fresh", database_url=f"sqlite:///{tmp_path}/fresh.db")
+    fresh = build_services(settings, clock=FixedClock(), ids=SequentialIds(), migrate=True)
+    token = fresh.tokens.bootstrap_admin()
+    assert token is not None
+    try:
+        with LiveServer(create_app(services=fresh)) as server:
+            monkeypatch.setenv("ORGLOOP_URL", server.url)
+            monkeypatch.setenv("ORGLOOP_TOKEN", token.secret)
+            imported = run("catalog", "import", str(first), "--json")
+            assert imported.exit_code == 0, imported.stderr
+            assert len(json.loads(imported.stdout)["created"]) == 47
+            second = tmp_path / "second"
+            assert run("catalog", "export", str(second)).exit_code == 0
+    finally:
+        fresh.close()
+    assert sorted(p.name for p in second.iterdir()) == written
+    for name in written:
+        assert (second / name).read_text() == (first / name).read_text(), name
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)

@@ -186,6 +186,25 @@ def test_analysis_on_demand_reads_the_event_store(api: TestClient) -> None:
     assert kept["recommendation"] == "ship"
 
 
+def test_a_metrics_own_cuped_window_wins_over_the_experiments_cuped_false(
+    api: TestClient,
+) -> None:
+    revenue = {**METRICS[1], "cuped_lookback_hours": 336}
+    started(api, cuped=False, secondary_metrics=[revenue, METRICS[2]])
+    report = api.get("/api/v1/experiments/checkout-redesign/analysis").json()
+    rows = {r["metric"]: r for r in report["rows"]}
+    adjusted = rows["revenue"]
+    assert adjusted["cuped_variance_reduction"] is not None
+    assert adjusted["cuped_variance_reduction"] > 0  # the pre-exposure spend predicts the spend
+    assert set(adjusted["unadjusted"]) >= {"lift", "low", "high", "p_value"}
+    assert adjusted["unadjusted"]["high"] - adjusted["unadjusted"]["low"] > (
+        adjusted["lift_ci_high"] - adjusted["lift_ci_low"]
+    )  # the plain interval, beside the narrower adjusted one
+    for raw in ("conversion", "revenue-per-view", "errors"):  # the experiment's default: no CUPED
+        assert rows[raw]["cuped_variance_reduction"] is None
+        assert rows[raw]["unadjusted"] is None
+
+
 def test_a_look_back_analyses_the_data_as_it_stood(api: TestClient) -> None:
     # One unit is exposed every 7 minutes from 2026-01-05 00:00 UTC: 100 of them by 11:40.
     started(api)

@@ -63,11 +63,15 @@ def import_(
     """Import descriptor files into the server's catalog, all or nothing.
 
     Re-importing the same files changes nothing. Entities in the catalog but missing from the
-    files are listed, and removed only with --prune.
+    files are counted and kept; --prune deletes them (with --dry-run: lists what it would delete).
+    YAML files under a directory that are not descriptors are skipped, with a note.
     """
     loaded = load_paths(paths)
     if loaded.issues:
         raise CatalogInvalid.of(loaded.issues)
+    note = loaded.skipped_note()
+    if note is not None and not as_json:
+        err.print(note, markup=False, highlight=False)
     items = [descriptor_payload(e, descriptor_of(e)) for e in loaded.entities]
     report = CatalogClient(client()).import_descriptors(items, prune=prune, dry_run=dry_run)
     if as_json:
@@ -86,11 +90,11 @@ def import_(
         out.print(f"  [red]-[/red] {ref}")
     kept = [r for r in report["missing"] if r not in report["removed"]]
     if kept:
+        count = f"{len(kept)} catalog entit{'ies' if len(kept) != 1 else 'y'}"
         err.print(
-            f"{len(kept)} catalog entities are not in these files (use --prune to remove them):"
+            f"{count} not in these files {'are' if len(kept) != 1 else 'is'} kept; "
+            "--prune would delete them (--prune --dry-run lists them)"
         )
-        for ref in kept:
-            err.print(f"  ? {ref}")
 
 
 @app.command()

@@ -30,6 +30,8 @@ def check_paths(paths: Sequence[str | Path], *, mode: Mode = "orgloop") -> dict[
         "entities": {kind: counts[kind] for kind in order},
         "relations": len(derive_relations(loaded.entities)),
         "errors": [issue.to_dict() for issue in issues],
+        "skipped": [file for _, file in loaded.skipped],
+        "note": loaded.skipped_note(),
         "unreadable": loaded.unreadable,
     }
 
@@ -47,10 +49,12 @@ def run_validate(
         return "no paths given: name descriptor files or directories", EXIT_UNREADABLE
     report = check_paths(paths, mode=mode)
     unreadable = report.pop("unreadable")
+    note = report.pop("note")
     code = EXIT_UNREADABLE if unreadable else EXIT_INVALID if report["errors"] else EXIT_VALID
     if as_json:
         return json.dumps(report, indent=2), code
-    return _render_text(report), code
+    text = _render_text(report)
+    return (text if note is None else f"{text}\n{note}"), code
 
 
 def _render_text(report: dict[str, Any]) -> str:

@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orgloop.catalog.descriptors import read_descriptor_file
+from orgloop.catalog.descriptors import (
+    MAX_FILE_BYTES,
+    YamlRefused,
+    load_yaml,
+    read_descriptor_file,
+)
 from orgloop.catalog.entities import Entity, Issue
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
@@ -31,10 +36,25 @@ class Loaded:
     entities: list[Entity] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
+    #: YAML files found under a named directory that are not catalog descriptors: (dir, file).
+    skipped: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def unreadable(self) -> bool:
         return any(issue.unreadable for issue in self.issues)
+
+    def skipped_note(self) -> str | None:
+        """One line naming how many files were skipped, and under which directories."""
+        if not self.skipped:
+            return None
+        count = len(self.skipped)
+        where = ", ".join(dict.fromkeys(directory for directory, _ in self.skipped))
+        files = f"{count} YAML files" if count != 1 else "1 YAML file"
+        verb = "are" if count != 1 else "is"
+        return (
+            f"note: skipped {files} under {where} that {verb} not catalog descriptors "
+            "(no apiVersion or kind)"
+        )
 
 
 def load_paths(paths: Sequence[str | Path], *, root: Path | None = None) -> Loaded:
@@ -42,26 +62,47 @@ def load_paths(paths: Sequence[str | Path], *, root: Path | None = None) -> Load
     their Locations.  With ``root``, Location targets that resolve outside it are refused."""
     loaded = Loaded()
     seen: set[Path] = set()
-    queue: list[str] = []
+    queue: list[tuple[str, str | None]] = []
     for path in paths:
         queue.extend(_expand_argument(str(path), loaded))
     while queue:
-        file = queue.pop(0)
+        file, found_under = queue.pop(0)
         resolved = Path(file).resolve()
         if resolved in seen:
             continue
         seen.add(resolved)
+        if found_under is not None and not _looks_like_descriptors(Path(file)):
+            loaded.skipped.append((found_under, file))
+            continue
         entities, issues = read_descriptor_file(Path(file), name=file)
         loaded.files.append(file)
         loaded.entities.extend(entities)
         loaded.issues.extend(issues)
         for entity in entities:
             if entity.kind == "Location":
-                queue.extend(_targets(entity, file, root, loaded.issues))
+                queue.extend((t, None) for t in _targets(entity, file, root, loaded.issues))
     return loaded
 
 
-def _expand_argument(path: str, loaded: Loaded) -> list[str]:
+def _looks_like_descriptors(path: Path) -> bool:
+    """False for a YAML file none of whose documents has a descriptor's ``apiVersion`` or
+    ``kind`` (an OpenAPI document, an experiment, a list): a directory may hold such files
+    beside the descriptors.  A file that is not YAML, or cannot be read, is read as a
+    descriptor file so that the problem is reported."""
+    try:
+        with path.open("rb") as handle:
+            text = handle.read(MAX_FILE_BYTES + 1).decode("utf-8-sig")
+        documents = [data for _, _, data in load_yaml(text)]
+    except (OSError, UnicodeDecodeError, YamlRefused):
+        return True
+    return any(
+        isinstance(data, dict) and ("apiVersion" in data or "kind" in data)
+        for data in documents
+        if data is not None
+    ) or all(data is None for data in documents)
+
+
+def _expand_argument(path: str, loaded: Loaded) -> list[tuple[str, str | None]]:
     if os.path.isdir(path):
         found = [
             os.path.join(folder, name)
@@ -69,11 +110,11 @@ def _expand_argument(path: str, loaded: Loaded) -> list[str]:
             for name in names
             if name.endswith(DESCRIPTOR_SUFFIXES)
         ]
-        return sorted(found)
+        return [(file, path) for file in sorted(found)]
     if not os.path.exists(path):
         loaded.issues.append(Issue(path, None, "", "no such file or directory", unreadable=True))
         return []
-    return [path]
+    return [(path, None)]
 
 
 def _targets(location: Entity, file: str, root: Path | None, issues: list[Issue]) -> list[str]:

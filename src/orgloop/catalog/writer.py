@@ -8,6 +8,8 @@ something else (``0o17``, ``1e3``, ``yes``) are quoted.
 
 from __future__ import annotations
 
+import dataclasses
+import posixpath
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -86,11 +88,30 @@ def dump_entities(entities: Iterable[Entity]) -> str:
 
 def plan_files(entities: Iterable[Entity], *, layout: Layout = "kind") -> dict[str, str]:
     """Relative file name -> text.  ``kind``: one file per kind (``components.yaml``);
-    ``entity``: one file per entity (``component/<namespace>/<name>.yaml``)."""
+    ``entity``: one file per entity (``component/<namespace>/<name>.yaml``).
+
+    A Location's targets named the files it was imported from; in an export they name the files
+    the export writes (every file but the Locations' own), so the directory reads back whole."""
     groups: dict[str, list[Entity]] = {}
     for entity in entities:
         groups.setdefault(_file_name(entity, layout), []).append(entity)
+    holding_locations = {
+        name for name, group in groups.items() if any(e.kind == "Location" for e in group)
+    }
+    targets = sorted(groups.keys() - holding_locations)
+    for name in holding_locations:
+        base = posixpath.dirname(name) or "."
+        relative = [f"./{posixpath.relpath(target, base)}" for target in targets]
+        groups[name] = [
+            _pointing_at(e, relative) if e.kind == "Location" else e for e in groups[name]
+        ]
     return {name: dump_entities(group) for name, group in sorted(groups.items())}
+
+
+def _pointing_at(location: Entity, targets: list[str]) -> Entity:
+    spec = {k: v for k, v in location.spec.items() if k not in {"target", "targets", "presence"}}
+    spec.update({"type": "file", "targets": targets})
+    return dataclasses.replace(location, spec=spec)
 
 
 def _file_name(entity: Entity, layout: Layout) -> str:

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from orgloop.experiments.errors import MetricInvalid
-from orgloop.experiments.metrics import parse_metrics
+from orgloop.experiments.metrics import Metric, parse_metrics
 from orgloop.experiments.models import (
     Experiment,
     ExperimentCreate,
@@ -45,12 +45,20 @@ def metric_specs(body: ExperimentCreate) -> list[dict[str, Any]]:
                 for e in exc.details.get("errors", [])
             ]
             raise MetricInvalid(f"{field}: {exc.message}", details={"errors": errors}) from None
-        specs += [{"role": role, "definition": m.model_dump(mode="json")} for m in metrics]
+        specs += [{"role": role, "definition": _cuped_default(m, body.cuped)} for m in metrics]
     keys = [s["definition"]["key"] for s in specs]
     repeated = sorted({k for k in keys if keys.count(k) > 1})
     if repeated:
         raise InvalidInput.at("metrics", f"metric keys must be unique; repeated: {repeated}")
     return specs
+
+
+def _cuped_default(metric: Metric, cuped: bool) -> dict[str, Any]:
+    """The stored definition: a metric's own ``cuped_lookback_hours`` wins (a window, or null
+    for no CUPED); with the experiment's ``cuped: false`` the others get no covariate."""
+    if not cuped and "cuped_lookback_hours" not in metric.model_fields_set:
+        metric = metric.model_copy(update={"cuped_lookback_hours": None})
+    return metric.model_dump(mode="json")
 
 
 def planned_sample_size(plan: PowerPlan | None, *, alpha: float) -> int | None:
@@ -89,6 +97,7 @@ def experiment_of(row: Any) -> Experiment:
         correction=spec["correction"],
         cuped=spec["cuped"],
         auto_kill_environments=list(spec.get("auto_kill_environments") or []),
+        environment=spec.get("environment") or "production",
         plan=spec.get("plan"),
         planned_sample_size=row.planned_sample_size,
         created_at=row.created_at,
