@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # `make lock` upgrades them deliberately (then run `make test` and commit the file).
 CONSTRAINTS := constraints.txt
 
-.PHONY: demo test lint fmt serve bench browser prometheus pact-cli node-sdks clean help lock
+.PHONY: demo test lint fmt serve bench browser prometheus pact-cli node-sdks clean help lock wheels
 
 help:
 	@echo "make demo    start orgloop and a demo shop (its services as processes), drive customers"
@@ -16,6 +16,7 @@ help:
 	@echo "make test    install everything and run the test suite"
 	@echo "make lint    ruff, mypy --strict and the import contracts"
 	@echo "make bench   run the benchmarks in bench/ (long)"
+	@echo "make wheels  build both distributions into dist/: orgloop (the server) and orgloop-sdk"
 	@echo "make lock    re-resolve and pin every dependency in constraints.txt (upgrade deliberately)"
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
@@ -91,6 +92,12 @@ node-sdks:
 			&& echo "$(NODE_SDKS)" > .npm-tools/.node-sdks) \
 			|| echo "could not install the node SDKs; their flags tests will skip"; \
 	fi
+
+# Both distributions: the server (pyproject.toml) and the SDK alone (packages/orgloop-sdk), each
+# with the flag engine's C hash compiled when a C compiler is there (hatch_build.py).
+wheels: $(STAMP)
+	$(BIN)/python -m pip wheel -q --no-deps -w dist . packages/orgloop-sdk
+	@ls -l dist/*.whl
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q -c $(CONSTRAINTS) -e '.[dev,bench]'

@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from orgloop import __version__
 from orgloop.catalog import api as catalog_api
@@ -41,15 +42,23 @@ from orgloop.insights.service import InsightsService
 from orgloop.kernel import api as kernel_api
 from orgloop.kernel import db as kernel_db
 from orgloop.kernel.audit import AuditLog
-from orgloop.kernel.auth import SYSTEM
+from orgloop.kernel.auth import on_behalf_of
 from orgloop.kernel.bus import EventBus
 from orgloop.kernel.clock import Clock, SystemClock
-from orgloop.kernel.http import BodyLimit, install_authentication, install_error_handlers
+from orgloop.kernel.fanout import Fanout
+from orgloop.kernel.http import (
+    BodyLimit,
+    install_authentication,
+    install_denial_audit,
+    install_error_handlers,
+)
 from orgloop.kernel.ids import IdFactory, RandomIds
+from orgloop.kernel.jobs import Jobs
 from orgloop.kernel.jsonguard import JsonGuard
+from orgloop.kernel.openapi import document_errors
 from orgloop.kernel.responses import SafeJSONResponse
 from orgloop.kernel.settings import Settings
-from orgloop.kernel.tokens import TokenService
+from orgloop.kernel.tokens import TokenRevoked, TokenService
 from orgloop.traces import api as traces_api
 from orgloop.traces import api_ingest as traces_api_ingest
 from orgloop.traces import api_metrics as traces_api_metrics
@@ -70,7 +79,10 @@ class Services:
     clock: Clock
     ids: IdFactory
     bus: EventBus = field(default_factory=EventBus)
+    fanout: Fanout | None = None
+    """This replica's link to the others (PostgreSQL only)."""
     audit: AuditLog = field(init=False)
+    jobs: Jobs = field(init=False)
     tokens: TokenService = field(init=False)
     catalog: CatalogService = field(init=False)
     contracts: ContractService = field(init=False)
@@ -85,12 +97,18 @@ class Services:
     def event_store(self) -> EventStore:
         """The DuckDB event store, opened on first use (one writer per data directory)."""
         if self._events is None:
-            self._events = EventStore.in_data_dir(self.settings.data_dir)
+            self._events = EventStore.in_data_dir(
+                self.settings.data_dir, shared_dir=self.settings.events_shared_dir
+            )
         return self._events
 
     def __post_init__(self) -> None:
         self.audit = AuditLog(db=self.db, clock=self.clock)
-        self.tokens = TokenService(db=self.db, audit=self.audit, clock=self.clock, ids=self.ids)
+        replica = self.fanout.replica if self.fanout else uuid.uuid4().hex[:12]
+        self.jobs = Jobs(db=self.db, clock=self.clock, replica=replica)
+        self.tokens = TokenService(
+            db=self.db, audit=self.audit, clock=self.clock, ids=self.ids, bus=self.bus
+        )
         self.catalog = CatalogService(db=self.db, audit=self.audit, clock=self.clock, bus=self.bus)
         self.contracts = ContractService(
             db=self.db,
@@ -131,14 +149,21 @@ class Services:
         )
         self.bus.subscribe(ExperimentAlert, self.on_experiment_alert)
         self.bus.subscribe(CatalogChanged, self.traces.on_catalog_changed)
+        self.bus.subscribe(TokenRevoked, self.tokens.on_token_revoked)
 
-    def observed_calls(self, provider: str, *, since: datetime) -> list[ObservedCall]:
-        """Contracts' port to traffic: the traces slice's calls to ``provider`` since ``since``."""
-        calls = self.traces.observed_calls(provider, since=since)
+    def observed_calls(
+        self, provider: str, *, since: datetime, env: str | None = None
+    ) -> list[ObservedCall]:
+        """Contracts' port to traffic: the traces slice's calls to ``provider`` since ``since``
+        (with ``env``: the calls of that environment and those whose spans name none)."""
+        calls = self.traces.observed_calls(provider, since=since, env=env, unlabelled=True)
         return [ObservedCall.model_validate(c.model_dump()) for c in calls]
 
     def close(self) -> None:
         """Checkpoint and close the event store (if opened) and the database pool."""
+        self.jobs.close()
+        if self.fanout is not None:
+            self.fanout.close()
         if self._events is not None:
             self._events.close()
             self._events = None
@@ -146,9 +171,15 @@ class Services:
         self.db.engine.dispose()
 
     def on_experiment_alert(self, alert: ExperimentAlert) -> None:
-        """Kill the experiment's flag where its owners asked for it (audited as the system)."""
+        """Kill the experiment's flag where its owners asked for it, with the owning team's
+        rights (another team's flag is refused, and logged), audited as the alert's doing."""
+        cause = (
+            f"auto-kill: {alert.kind} alert {alert.alert_id} of experiment {alert.experiment}, "
+            f"analysis of {alert.analysis_at}, recorded by {alert.requested_by}"
+        )
+        actor = on_behalf_of(alert.owner, cause=cause)
         for environment in alert.auto_kill_environments:
-            self.flags.kill(alert.flag_key, environment, actor=SYSTEM)
+            self.flags.kill(alert.flag_key, environment, actor=actor)
 
 
 def build_services(
@@ -162,7 +193,27 @@ def build_services(
     db = kernel_db.Database.from_url(settings.resolved_database_url())
     if migrate:
         kernel_db.upgrade(db.engine)
-    return Services(settings=settings, db=db, clock=clock or SystemClock(), ids=ids or RandomIds())
+    bus = EventBus()
+    fanout = _fanout(db, bus) if db.dialect == "postgresql" else None
+    return Services(
+        settings=settings,
+        db=db,
+        clock=clock or SystemClock(),
+        ids=ids or RandomIds(),
+        bus=bus,
+        fanout=fanout,
+    )
+
+
+def _fanout(db: kernel_db.Database, bus: EventBus) -> Fanout:
+    """What every replica on the same PostgreSQL hears: flag, catalog and token changes."""
+    fanout = Fanout(url=db.engine.url.render_as_string(hide_password=False), bus=bus)
+    fanout.relay(FlagsChanged, gap=lambda: FlagsChanged(key="", environments=()))
+    fanout.relay(CatalogChanged, gap=lambda: CatalogChanged(changed=(), removed=()))
+    fanout.relay(TokenRevoked, gap=lambda: TokenRevoked(token_id=None))
+    bus.send_through(fanout.notify)
+    fanout.start()
+    return fanout
 
 
 def create_otlp_app(services: Services) -> FastAPI:
@@ -171,6 +222,7 @@ def create_otlp_app(services: Services) -> FastAPI:
     app.state.services = services
     install_error_handlers(app)
     install_authentication(app, services.tokens.authenticate)
+    install_denial_audit(app, services.audit.record_denied)
     app.include_router(traces_api_ingest.build_router(traces=services.traces))
     app.add_middleware(JsonGuard)
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
@@ -191,21 +243,31 @@ def _exposure_recorder(services: Services) -> flags_api_ofrep.RecordExposures:
     return record
 
 
+API_DOCS = "/api/v1/docs"
+"""Swagger UI over the OpenAPI document; its assets are served under ``/api/v1/docs/assets``."""
+
+
 def create_app(settings: Settings | None = None, *, services: Services | None = None) -> FastAPI:
     """The whole server as one ASGI app."""
     services = services or build_services(settings or Settings())
-    app = FastAPI(
+    # FastAPIOffline: the API docs load Swagger UI from the installed package, not from a CDN.
+    app = FastAPIOffline(
         title="orgloop",
         version=__version__,
         summary="Catalog, contracts, flags and experiments for organisations of autonomous teams.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=API_DOCS,
         redoc_url=None,
+        static_url=f"{API_DOCS}/assets",
+        favicon_url="/static/favicon.svg",
+        swagger_ui_oauth2_redirect_url=f"{API_DOCS}/oauth2-redirect",
+        swagger_ui_parameters={"validatorUrl": None},  # no badge fetched from swagger.io
         default_response_class=SafeJSONResponse,
     )
     app.state.services = services
     install_error_handlers(app)
     install_authentication(app, services.tokens.authenticate)
+    install_denial_audit(app, services.audit.record_denied)
     app.include_router(
         kernel_api.build_router(db=services.db, tokens=services.tokens, audit=services.audit)
     )
@@ -228,7 +290,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
         )
     )
     app.include_router(
-        experiments_ingest_api.build_router(store=services.event_store(), clock=services.clock)
+        experiments_ingest_api.build_router(
+            store=services.event_store(),
+            clock=services.clock,
+            check_exposures=services.experiments.require_exposure_writer,
+        )
     )
     app.include_router(experiments_api.build_router(experiments=services.experiments))
     app.include_router(traces_api_ingest.build_router(traces=services.traces))
@@ -249,9 +315,11 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             flags=services.flags,
             experiments=services.experiments,
             traces=services.traces,
+            clock=services.clock,
         )
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    document_errors(app)
     app.add_middleware(JsonGuard)
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
     return app

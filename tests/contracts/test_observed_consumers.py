@@ -159,3 +159,22 @@ def test_the_cli_shows_the_warning_and_blocks_when_asked() -> None:
     assert code == 0
     assert "checkout" in text
     assert "shipping" not in text
+
+
+def test_only_traffic_of_the_environment_asked_about_warns(
+    api: TestClient, services: Services
+) -> None:
+    """A caller seen in staging is no reason to warn about production, and is one for staging;
+    spans that name no environment count everywhere (the tests above)."""
+    assert publish(api, "1.0.0", orders_api()).status_code == 201
+    for environment in ("production", "staging"):
+        assert deploy(api, "orders", "1.0.0", environment).status_code == 201
+    at = BASE - timedelta(minutes=10)
+    seen = call("shipping", "orders", at=at, client_version="2.4.0", server_version="1.0.0")
+    _, stored = services.traces.ingest(
+        export(*seen, resource={"deployment.environment.name": "staging"})
+    )
+    stored.result(timeout=30)
+    assert ask(api)["warnings"] == []
+    [warning] = ask(api, environment="staging")["warnings"]
+    assert (warning["consumer"], warning["consumer_version"]) == ("shipping", "2.4.0")

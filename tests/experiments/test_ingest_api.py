@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from orgloop.app import Services
+from orgloop.experiments.ingest.api import build_router
 from orgloop.experiments.ingest.store import EventStore
+from orgloop.kernel.clock import FixedClock
+from orgloop.kernel.http import Caller, install_authentication, install_error_handlers
 from orgloop.kernel.tokens import TokenService
 from tests.experiments.builders import exposure, track
 from tests.experiments.conftest import token
@@ -134,3 +139,50 @@ def test_an_sdk_key_stamps_its_environment(ingest: TestClient, event_store: Even
     post(ingest, [track()])
     row = event_store.cursor().execute("SELECT environment FROM events").fetchone()
     assert row == ("production",)
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        pytest.param(None, id="no-header"),
+        pytest.param("Basic dXNlcjpwdw==", id="other-scheme"),
+        pytest.param("Bearer", id="no-token"),
+        pytest.param("Bearer not-a-token", id="unknown-token"),
+    ],
+)
+def test_the_route_refuses_tokens_exactly_as_every_route_does(
+    kernel_services: Services, event_store: EventStore, authorization: str | None
+) -> None:
+    # The route skips FastAPI's dependency resolution: its answers to a bad token must still be
+    # those of a route that takes ``Caller``, status, error and challenge header alike.
+    app = FastAPI()
+    install_error_handlers(app)
+    install_authentication(app, kernel_services.tokens.authenticate)
+    app.include_router(build_router(store=event_store, clock=FixedClock()))
+
+    @app.post("/reference")
+    async def reference(caller: Caller) -> dict[str, str]:
+        return {"role": caller.role}
+
+    headers = {} if authorization is None else {"Authorization": authorization}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = [
+            client.post(path, json={"events": [track()]}, headers=headers)
+            for path in ("/api/v1/events", "/reference")
+        ]
+    assert answers[0].status_code == 401
+    assert [(a.status_code, a.json(), a.headers.get("www-authenticate")) for a in answers] == [
+        (answers[1].status_code, answers[1].json(), answers[1].headers.get("www-authenticate"))
+    ] * 2
+    assert event_store.counts().events == 0
+
+
+def test_the_route_is_documented_with_its_body_and_bearer_security(
+    ingest_app: tuple[TestClient, TokenService],
+) -> None:
+    client, _ = ingest_app
+    operation = client.get("/openapi.json").json()["paths"]["/api/v1/events"]["post"]
+    assert operation["security"] == [{"HTTPBearer": []}]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert schema["required"] == ["events"]
+    assert {"413", "415", "422"} <= operation["responses"].keys()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from orgloop.catalog.errors import EntityNotFound
 from orgloop.catalog.models import (
@@ -14,11 +14,10 @@ from orgloop.catalog.models import (
     ImportReport,
     ImportRequest,
 )
-from orgloop.catalog.service import COLLECTIONS, CatalogService, EntityFilter
-from orgloop.kernel.http import Caller
+from orgloop.catalog.service import COLLECTIONS, CatalogService, EntityFilter, entity_etag
+from orgloop.kernel.http import ETAG_RESPONSES, IF_MATCH_RESPONSES, Caller, IfMatch, Offset
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
 
 
 def build_router(*, catalog: CatalogService) -> APIRouter:
@@ -53,15 +52,24 @@ def build_router(*, catalog: CatalogService) -> APIRouter:
         )
         return catalog.list_entities(filters, limit=limit, offset=offset)
 
-    @router.get("/catalog/entities/{kind}/{namespace}/{name}")
-    def get_entity(kind: str, namespace: str, name: str, caller: Caller) -> EntityDetail:
+    @router.get("/catalog/entities/{kind}/{namespace}/{name}", responses=ETAG_RESPONSES)
+    def get_entity(
+        kind: str, namespace: str, name: str, caller: Caller, response: Response
+    ) -> EntityDetail:
+        """The entity, with its ``ETag``: send it back as ``If-Match`` to replace it safely."""
         caller.require_read()
-        return catalog.get_entity(f"{kind}:{namespace}/{name}")
+        detail = catalog.get_entity(f"{kind}:{namespace}/{name}")
+        response.headers["ETag"] = entity_etag(detail)
+        return detail
 
-    @router.put("/catalog/entities")
-    def put_entity(body: DescriptorIn, caller: Caller) -> EntityDetail:
-        """Create or replace one entity from its descriptor."""
-        return catalog.put_entity(body, actor=caller)
+    @router.put("/catalog/entities", responses=IF_MATCH_RESPONSES)
+    def put_entity(
+        body: DescriptorIn, caller: Caller, response: Response, if_match: IfMatch = None
+    ) -> EntityDetail:
+        """Create or replace one entity from its descriptor (``If-Match``: only if unchanged)."""
+        detail = catalog.put_entity(body, actor=caller, if_match=if_match)
+        response.headers["ETag"] = entity_etag(detail)
+        return detail
 
     @router.delete("/catalog/entities/{kind}/{namespace}/{name}", status_code=204)
     def delete_entity(kind: str, namespace: str, name: str, caller: Caller) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 
 from orgloop.catalog import store
 from orgloop.catalog.descriptors import to_entity
-from orgloop.catalog.entities import Entity, Issue, Source, parse_ref
+from orgloop.catalog.entities import Entity, EntityRefError, Issue, Source, parse_ref
 from orgloop.catalog.errors import CatalogInvalid, EntityNotFound
 from orgloop.catalog.events import CatalogChanged
 from orgloop.catalog.models import (
@@ -29,6 +29,8 @@ from orgloop.kernel.auth import Principal
 from orgloop.kernel.bus import EventBus
 from orgloop.kernel.clock import Clock
 from orgloop.kernel.db import Database
+from orgloop.kernel.errors import InvalidInput
+from orgloop.kernel.etags import check_if_match, etag_of
 
 EntityFilter = store.EntityFilter
 Row = store.StoredEntity
@@ -82,8 +84,12 @@ class CatalogService:
 
     def owner_of(self, ref: str, *, default_kind: str = "component") -> str | None:
         """The owning group's ref of an entity, or None when it is not in the catalog."""
+        try:
+            key = _key(ref, default_kind)
+        except InvalidInput:
+            return None  # a malformed reference names nothing in the catalog
         with self._db.reading() as session:
-            row = store.get(session, _key(ref, default_kind))
+            row = store.get(session, key)
         return row.owner if row else None
 
     def export_descriptors(self) -> list[dict[str, Any]]:
@@ -133,20 +139,26 @@ class CatalogService:
                     after=None,
                 )
             store.delete(session, removed)
-        self._bus.publish(CatalogChanged(changed=tuple(created + updated), removed=tuple(removed)))
+            changed = CatalogChanged(changed=tuple(created + updated), removed=tuple(removed))
+            self._bus.announce(session, changed)
         return report
 
-    def put_entity(self, body: DescriptorIn, *, actor: Principal) -> EntityDetail:
+    def put_entity(
+        self, body: DescriptorIn, *, actor: Principal, if_match: str | None = None
+    ) -> EntityDetail:
         """Create or replace one entity; its references must resolve in the catalog.
 
         Reads only what the entity touches (see ``neighbours``) and replaces only its relations.
+        ``if_match``: the entity's ETag as read (``entity_etag``); 412 if it changed since.
         """
         entity = next(iter(_parse([body]).values()))
         key = entity.ref.key
         with self._db.transaction() as session:
-            before = store.get(session, key)
+            before = store.get(session, key, for_update=True)
             if before is not None:
                 actor.require_write(owner=before.owner, what=key)
+            current = etag_of(before.descriptor) if before is not None else None
+            check_if_match(if_match, current, what=f"entity {key}")
             actor.require_write(owner=_owner(entity), what=key)
             issues = check_write(session, entity)
             if issues:
@@ -155,7 +167,7 @@ class CatalogService:
             row = store.get(session, key)  # as stored: the database's datetime, as get_entity
             assert row is not None
             detail = _detail(row, store.relations_of(session, [key]))
-        self._bus.publish(CatalogChanged(changed=(key,), removed=()))
+            self._bus.announce(session, CatalogChanged(changed=(key,), removed=()))
         return detail
 
     def delete_entity(self, ref: str, *, actor: Principal) -> None:
@@ -183,7 +195,7 @@ class CatalogService:
                 before=before.descriptor,
                 after=None,
             )
-        self._bus.publish(CatalogChanged(changed=(), removed=(key,)))
+            self._bus.announce(session, CatalogChanged(changed=(), removed=(key,)))
 
     def _save(self, session: Any, changes: Sequence[Change], *, actor: Principal) -> None:
         """Store the entities with the relations they declare, and audit each change."""
@@ -287,19 +299,25 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _key(ref: str, default_kind: str | None) -> str:
-    return parse_ref(ref, default_kind=default_kind or "component").key
+def _key(ref: str, default_kind: str | None, *, path: str = "ref") -> str:
+    """The stored key of a reference a caller sent; a malformed one is their 422, named."""
+    try:
+        return parse_ref(ref, default_kind=default_kind or "component").key
+    except EntityRefError as exc:
+        raise InvalidInput(
+            f"{path}: {exc}", details={"errors": [{"path": path, "message": str(exc)}]}
+        ) from None
 
 
 def _normalised(f: EntityFilter) -> EntityFilter:
-    def ref(value: str | None, kind: str) -> str | None:
-        return parse_ref(value, default_kind=kind).key if value else None
+    def ref(value: str | None, kind: str, path: str) -> str | None:
+        return _key(value, kind, path=path) if value else None
 
     return store.EntityFilter(
         kind=f.kind,
         type=f.type,
-        owner=ref(f.owner, "group"),
-        system=ref(f.system, "system"),
+        owner=ref(f.owner, "group", "owner"),
+        system=ref(f.system, "system", "system"),
         lifecycle=f.lifecycle,
         search=f.search,
     )
@@ -321,6 +339,11 @@ def _summary(row: store.StoredEntity) -> EntitySummary:
         tags=list(meta.get("tags", [])),
         annotations=dict(meta.get("annotations", {})),
     )
+
+
+def entity_etag(detail: EntityDetail) -> str:
+    """An entity's version as ``ETag``: its descriptor's digest (what a ``PUT`` replaces)."""
+    return etag_of(detail.descriptor)
 
 
 def _detail(row: store.StoredEntity, relations: list[tuple[str, str, str]]) -> EntityDetail:

@@ -121,8 +121,10 @@ def all_entities(session: Session) -> list[StoredEntity]:
     return [_stored(r) for r in session.execute(_select().order_by(_ENTITIES.c.ref))]
 
 
-def get(session: Session, ref: str) -> StoredEntity | None:
-    row = session.execute(_select().where(_ENTITIES.c.ref == ref)).first()
+def get(session: Session, ref: str, *, for_update: bool = False) -> StoredEntity | None:
+    """One entity; ``for_update`` locks its row until the transaction ends (PostgreSQL)."""
+    query = _select().where(_ENTITIES.c.ref == ref)
+    row = session.execute(query.with_for_update() if for_update else query).first()
     return _stored(row) if row else None
 
 

@@ -23,7 +23,7 @@ from orgloop.contracts.models import (
 )
 from orgloop.contracts.observed import ObservedConsumers, ObservedPolicy
 from orgloop.contracts.service import ContractService
-from orgloop.kernel.http import Caller
+from orgloop.kernel.http import Caller, Offset
 from orgloop.kernel.models import Page
 
 
@@ -119,7 +119,7 @@ def _deployment_routes(router: APIRouter, contracts: ContractService) -> None:
         service: str | None = None,
         environment: str | None = None,
         limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Page[DeploymentRecord]:
         """Every deployment recorded, current or since replaced or undeployed, oldest first;
         ``since`` and ``until`` bound when it started (a time without zone is UTC)."""

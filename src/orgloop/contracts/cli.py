@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 from rich.markup import escape
 
 from orgloop.contracts import cli_diff
 from orgloop.contracts.client import ContractsClient
 from orgloop.contracts.openapi.model import Change
+from orgloop.kernel import yamlguard
 from orgloop.kernel.console import client, err, exits, out, print_json, render
-from orgloop.kernel.errors import OrgloopError
+from orgloop.kernel.errors import InvalidInput, OrgloopError
 
 app = typer.Typer(
     help="API contracts: breaking-change detection between OpenAPI versions.", no_args_is_help=True
@@ -154,7 +154,10 @@ def publish_pact(
 
 def _contract_kind(text: str) -> tuple[str, str]:
     """("pact" | "light", the provider the file names)."""
-    data = yaml.safe_load(text)
+    try:
+        data = yamlguard.load(text)
+    except yamlguard.YamlRefused as exc:
+        raise InvalidInput.at("file", f"not JSON or YAML that orgloop reads: {exc}") from None
     if not isinstance(data, dict):
         return "pact", ""
     provider = data.get("provider")

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import yaml
-
-from orgloop.contracts.openapi.loader import SafeYamlLoader, parse_document
+from orgloop.contracts.openapi.loader import YAML_LIMITS, parse_document
 from orgloop.contracts.pact.light import parse_light
 from orgloop.contracts.pact.model import parse_pact
+from orgloop.kernel import yamlguard
 from orgloop.kernel.errors import InvalidInput
 
 
@@ -27,9 +26,12 @@ def parse_text(text: str, path: str) -> Any:
     except ValueError:
         pass
     try:
-        return yaml.load(text, Loader=SafeYamlLoader)  # a safe loader, without timestamps
-    except yaml.YAMLError as exc:
-        raise InvalidInput.at(path, f"is neither JSON nor YAML: {exc}") from None
+        return yamlguard.load(text, limits=YAML_LIMITS)  # bounded: aliases cannot explode
+    except yamlguard.YamlRefused as exc:
+        at = f" ({exc.path})" if exc.path else ""
+        raise InvalidInput.at(
+            path, f"is neither JSON nor YAML that orgloop reads{at}: {exc}"
+        ) from None
 
 
 def load_contract(kind: str, raw: dict[str, Any] | str) -> tuple[Any, list[dict[str, str]]]:

@@ -59,11 +59,16 @@ class ObservedWarning(BaseModel):
 
 
 class ObservedTraffic(Protocol):
-    """The calls to ``provider`` (a catalog service name) observed since ``since``."""
+    """The calls to ``provider`` (a catalog service name) observed since ``since``; with ``env``,
+    those of that environment (and those whose spans name no environment)."""
 
-    def __call__(self, provider: str, *, since: datetime) -> list[ObservedCall]: ...
+    def __call__(
+        self, provider: str, *, since: datetime, env: str | None = None
+    ) -> list[ObservedCall]: ...
 
 
-def nothing_observed(provider: str, *, since: datetime) -> list[ObservedCall]:
+def nothing_observed(
+    provider: str, *, since: datetime, env: str | None = None
+) -> list[ObservedCall]:
     """The default port: no traffic is known."""
     return []

@@ -369,7 +369,7 @@ class ContractService:
         if observed_consumers == "ignore":
             return answer
         return observed_check.with_warnings(
-            answer, self._observed_warnings(service), observed_consumers
+            answer, self._observed_warnings(service, environment), observed_consumers
         )
 
     def observed_consumers(
@@ -386,8 +386,9 @@ class ContractService:
             without_contract=observed_check.without_contract(calls, contracted),
         )  # fmt: skip
 
-    def _observed_warnings(self, service: str) -> list[ObservedWarning]:
-        calls = self._observed(service, since=self._clock.now() - OBSERVED_WINDOW)
+    def _observed_warnings(self, service: str, environment: str) -> list[ObservedWarning]:
+        """Callers seen in ``environment`` (or in spans that name none) without a contract."""
+        calls = self._observed(service, since=self._clock.now() - OBSERVED_WINDOW, env=environment)
         if not calls:
             return []
         contracted = {c.consumer for c in self.list_contracts(provider=service)}

@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -86,8 +88,11 @@ def put_document(session: Session, content: Any) -> str:
     """Store ``content`` once; the same content under any version shares one row."""
     digest = digest_of(content)
     if session.get(_DocumentRow, digest) is None:
-        session.add(_DocumentRow(digest=digest, content=content))
-        session.flush()
+        # Two requests may store the same document at once (two versions, one document): the
+        # second insert does nothing instead of failing on the key.
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        row = {"digest": digest, "content": content}
+        session.execute(insert(_DocumentRow).values(**row).on_conflict_do_nothing())
     return digest
 
 

@@ -19,10 +19,19 @@ from orgloop.experiments.models import (
     Velocity,
 )
 from orgloop.experiments.service import ExperimentService
-from orgloop.kernel.http import Caller
+from orgloop.kernel.http import Caller, Offset
 
 Limit = Annotated[int, Query(ge=1, le=500, description="Page size.")]
-Offset = Annotated[int, Query(ge=0, description="Items to skip.")]
+
+
+_WRITE: dict[int | str, dict[str, Any]] = {
+    403: {"description": "Not the experiment's owning team (nor an admin); audited."},
+}
+_MOVED: dict[int | str, dict[str, Any]] = {
+    **_WRITE,
+    409: {"description": "The experiment is not in a state this applies to (or a concurrent "
+          "request moved it first)."},
+}  # fmt: skip
 
 
 def build_router(*, experiments: ExperimentService) -> APIRouter:
@@ -59,11 +68,11 @@ def _experiment_routes(router: APIRouter, experiments: ExperimentService) -> Non
 
 
 def _lifecycle_routes(router: APIRouter, experiments: ExperimentService) -> None:
-    @router.post("/experiments/{key}/start")
+    @router.post("/experiments/{key}/start", responses=_MOVED)
     def start_experiment(key: str, caller: Caller) -> Experiment:
         return experiments.start(key, actor=caller)
 
-    @router.post("/experiments/{key}/stop")
+    @router.post("/experiments/{key}/stop", responses=_MOVED)
     def stop_experiment(key: str, caller: Caller) -> Experiment:
         return experiments.stop(key, actor=caller)
 
@@ -85,10 +94,12 @@ def _analysis_routes(router: APIRouter, experiments: ExperimentService) -> None:
         caller.require_read()
         return experiments.analyse(key, actor=caller, until=until)
 
-    @router.post("/experiments/{key}/analysis")
+    @router.post("/experiments/{key}/analysis", responses=_WRITE)
     def record_analysis(key: str, caller: Caller) -> dict[str, Any]:
-        """Analyse now, keep the snapshot, and raise alerts (SRM, guardrail breach)."""
-        caller.require_read()
+        """Analyse now, keep the snapshot, and raise alerts (SRM, guardrail breach).
+
+        Needs write access to the experiment (its owning team or an admin): an alert can kill
+        the experiment's flag (``auto_kill_environments``)."""
         return experiments.analyse(key, actor=caller, record=True)
 
     @router.get("/experiments/{key}/alerts")
@@ -98,7 +109,7 @@ def _analysis_routes(router: APIRouter, experiments: ExperimentService) -> None:
 
 
 def _decision_routes(router: APIRouter, experiments: ExperimentService) -> None:
-    @router.post("/experiments/{key}/decision", status_code=201)
+    @router.post("/experiments/{key}/decision", status_code=201, responses=_MOVED)
     def decide(key: str, body: DecisionIn, caller: Caller) -> Decision:
         """Ship, kill or iterate, with the analysis it was made on kept as evidence."""
         return experiments.decide(key, body, actor=caller)

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from orgloop.experiments.client import ExperimentsClient
+from orgloop.kernel import yamlguard
 from orgloop.kernel.console import client, err, exits, out, print_json, render
 from orgloop.kernel.errors import InvalidInput, OrgloopError
 
@@ -106,8 +106,8 @@ def create(
     Example: orgloop experiments create checkout-redesign.yaml
     """
     try:
-        body = yaml.safe_load(spec.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+        body = yamlguard.load(spec.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yamlguard.YamlRefused) as exc:
         raise InvalidInput.at(str(spec), f"cannot read the experiment: {exc}") from None
     _show(_client().create(body), as_json=as_json)
 

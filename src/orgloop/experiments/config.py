@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import Any, Literal, Self
 
 import ibis
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orgloop.experiments.analysis import Correction, Method, Report, Role, Settings, analyse_stats
 from orgloop.experiments.metrics import Metric, load_metrics, parse_metrics
 from orgloop.experiments.queries import analyse
 from orgloop.experiments.warehouse import WarehouseMapping
+from orgloop.kernel import yamlguard
 from orgloop.kernel.errors import InvalidInput
 
 
@@ -83,10 +83,10 @@ class AnalyzeConfig(_Strict):
 
 def load_config(path: Path) -> AnalyzeConfig:
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yamlguard.load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput.at(str(path), f"cannot read the config: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
+    except yamlguard.YamlRefused as exc:
         raise InvalidInput.at(str(path), f"not valid YAML: {exc}") from None
     return parse_config(data)
 

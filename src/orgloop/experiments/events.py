@@ -15,7 +15,9 @@ class ExperimentAlert:
     """An analysis found a guardrail breach or a sample ratio mismatch.
 
     The composition root subscribes to this to kill the experiment's flag in each of
-    ``auto_kill_environments`` (the experiment's own setting; empty means alert only).
+    ``auto_kill_environments`` (the experiment's own setting; empty means alert only), on the
+    owning team's behalf, naming in the audit the alert (``alert_id``), the analysis
+    (``analysis_at``, when it was computed) and who recorded it (``requested_by``).
     """
 
     experiment: str
@@ -24,6 +26,9 @@ class ExperimentAlert:
     kind: Literal["srm", "guardrail"]
     message: str
     auto_kill_environments: tuple[str, ...] = ()
+    alert_id: int | None = None
+    analysis_at: str = ""
+    requested_by: str = ""
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Self
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orgloop.experiments.errors import MetricInvalid
+from orgloop.kernel import yamlguard
 
 Aggregation = Literal["count", "sum", "max", "any"]
 Kind = Literal["mean", "proportion", "ratio", "quantile", "span"]
@@ -160,8 +160,8 @@ def parse_metrics(data: Any) -> list[Metric]:
 def load_metrics(path: Path) -> list[Metric]:
     """Read metric definitions from a YAML file (loaded safely)."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
+        data = yamlguard.load(path.read_text(encoding="utf-8"))
+    except yamlguard.YamlRefused as exc:
         raise MetricInvalid.at(str(path), f"not valid YAML: {exc}") from None
     return parse_metrics(data)
 

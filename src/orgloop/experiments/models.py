@@ -58,6 +58,12 @@ class ExperimentCreate(_In):
         max_length=20,
         description="Environments where the flag is killed when an alert (SRM, guardrail) fires.",
     )
+    environment: Environment = Field(
+        default="production",
+        description="Where the experiment runs: its analysis counts the exposures and events sent "
+        "with this environment's SDK keys (or with no environment: admin and owning-team tokens), "
+        "never those of another environment.",
+    )
 
     @model_validator(mode="after")
     def _variations_fit(self) -> Self:
@@ -86,6 +92,9 @@ class Experiment(BaseModel):
     planned_sample_size: int | None = Field(description="Units per variant, from the plan.")
     auto_kill_environments: list[str] = Field(
         default_factory=list, description="Where the flag is killed when an alert fires."
+    )
+    environment: str = Field(
+        default="production", description="Whose exposures and events the analysis counts."
     )
     created_at: datetime
     started_at: datetime | None

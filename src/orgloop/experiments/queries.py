@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from statistics import NormalDist
 from typing import Any
 
@@ -98,6 +98,26 @@ class Analysis:
     diagnostics: Diagnostics
 
 
+def first_exposure(
+    con: Any,
+    *,
+    experiment: str,
+    mapping: WarehouseMapping = DEFAULT_MAPPING,
+    environment: str | None = None,
+) -> datetime | None:
+    """When ``experiment``'s earliest exposure happened (its time as sent), or None without any.
+
+    Exposures carry the time they happened, so they can predate the experiment's start (an
+    import, a client that was offline): a look back over time starts here."""
+    src = sources(con, mapping, experiment=experiment, environment=environment)
+    exposures = src.exposures.filter(src.exposures.experiment == experiment)
+    found = exposures.timestamp.min().execute()
+    if found is None or found != found:  # NaT or NULL: no exposure yet
+        return None
+    at: datetime = found.to_pydatetime() if hasattr(found, "to_pydatetime") else found
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
 def analyse(
     con: Any,
     *,
@@ -106,10 +126,14 @@ def analyse(
     mapping: WarehouseMapping = DEFAULT_MAPPING,
     until: datetime | None = None,
     confidence: float = 0.95,
+    environment: str | None = None,
 ) -> Analysis:
-    """Sufficient statistics of ``metrics`` per variant of ``experiment``, from Ibis backend ``con``."""
+    """Sufficient statistics of ``metrics`` per variant of ``experiment``, from Ibis backend ``con``.
+
+    ``environment``: count only what was sent from it (or with no environment), where the tables
+    say (``warehouse.sources``)."""
     _check_unique(metrics)
-    src = sources(con, mapping, experiment=experiment)
+    src = sources(con, mapping, experiment=experiment, environment=environment)
     units = _first_exposures(src, experiment=experiment, until=until)
     # Units seen in several variants stay in the per-unit table with variant NULL: the main
     # query then counts them as its NULL group, so exposures are read once, not twice.

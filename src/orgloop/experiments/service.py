@@ -36,7 +36,7 @@ from orgloop.experiments.models import (
     LearningPage,
     Velocity,
 )
-from orgloop.experiments.queries import analyse
+from orgloop.experiments.queries import analyse, first_exposure
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.bus import EventBus
@@ -95,6 +95,16 @@ class ExperimentService:
             )
             items = [experiment_of(r) for r in rows]
         return ExperimentPage(items=items, total=total, limit=limit, offset=offset)
+
+    def require_exposure_writer(self, actor: Principal, experiments: set[str]) -> None:
+        """A team member sends exposures only for its own team's experiments (403, naming the
+        first other one); SDK keys (their environment's) and admins send them for any."""
+        if actor.role != "member" or not experiments:
+            return
+        with self._db.reading() as session:
+            owners = store.owners(session, sorted(experiments))
+        for key in sorted(experiments):
+            actor.require_write(owner=owners.get(key), what=f"the exposures of experiment {key}")
 
     def alerts(self, key: str) -> list[Alert]:
         with self._db.reading() as session:
@@ -159,9 +169,12 @@ class ExperimentService:
         """Analyse now; with ``record`` keep the snapshot and raise alerts for what it finds.
 
         ``until`` analyses the data as it stood then (exposures and events before it), e.g. for
-        a cumulative-lift chart; such a look back is never recorded.
+        a cumulative-lift chart; such a look back is never recorded. Recording needs write access
+        to the experiment: its alerts can kill the experiment's flag.
         """
         experiment = self.get(key)
+        if record:
+            actor.require_write(owner=experiment.owner, what=f"experiment {key}")
         if experiment.status == "draft":
             raise Conflict(f"experiment {key!r} has not started; nothing to analyse yet")
         if until is not None and record:
@@ -171,27 +184,38 @@ class ExperimentService:
         report = self._report(experiment, until=until)
         if not record:
             return report
-        actor.require_read()
         with self._db.transaction() as session:
-            row = self._row(session, key)
+            row = self._row(session, key, for_update=True)  # concurrent records raise one alert
             row.last_analysis = report
-            raised = self._alerts(session, experiment, report)
+            raised = self._alerts(session, experiment, report, requested_by=actor)
         for alert in raised:
             self._bus.publish(alert)
         return report
+
+    def first_exposure(self, key: str) -> datetime | None:
+        """When the experiment's earliest exposure happened (None without one, or without an
+        event store). Exposures carry their own times, so it can predate ``started_at``."""
+        experiment = self.get(key)
+        if self._connect is None:
+            return None
+        con = self._connect()
+        try:
+            return first_exposure(con, experiment=key, environment=experiment.environment)
+        finally:
+            con.disconnect()
 
     def decide(self, key: str, body: DecisionIn, *, actor: Principal) -> Decision:
         """Record ship, kill or iterate, with the analysis it was made on as its evidence."""
         experiment = self.get(key)
         actor.require_write(owner=experiment.owner, what=f"experiment {key}")
-        if experiment.status not in ("running", "stopped"):
-            raise Conflict(
-                f"experiment {key!r} is {experiment.status}; only a started one is decided"
-            )
+        _require_decidable(key, experiment.status)
         evidence = self.analyse(key, actor=actor, record=True) if self._connect else None
         now = self._clock.now()
         with self._db.transaction() as session:
-            row = self._row(session, key)
+            row = self._row(session, key, for_update=True)
+            # Checked again where no other writer can change it: of concurrent decisions, one
+            # decides and the others find it decided (409).
+            _require_decidable(key, row.status)
             before = experiment_of(row)
             row.status, row.decision, row.decision_reason = "decided", body.decision, body.reason
             row.decided_at, row.stopped_at = now, row.stopped_at or now
@@ -214,8 +238,8 @@ class ExperimentService:
     def _team(self, team: str) -> str:
         return self._catalog.get_entity(team, default_kind="group").ref
 
-    def _row(self, session: Any, key: str) -> Any:
-        row = store.get(session, key)
+    def _row(self, session: Any, key: str, *, for_update: bool = False) -> Any:
+        row = store.get(session, key, for_update=for_update)
         if row is None:
             raise NotFound(f"no experiment {key!r}", details={"key": key})
         return row
@@ -243,7 +267,7 @@ class ExperimentService:
         self, key: str, *, actor: Principal, allowed: tuple[str, ...], to: str, stamp: str
     ) -> Experiment:
         with self._db.transaction() as session:
-            row = self._row(session, key)
+            row = self._row(session, key, for_update=True)  # the state is checked under the lock
             actor.require_write(owner=row.owner, what=f"experiment {key}")
             if row.status not in allowed:
                 raise Conflict(
@@ -261,15 +285,13 @@ class ExperimentService:
         if self._connect is None:
             raise Unavailable("no event store is configured for analysis on this server")
         metrics = parse_metrics([m["definition"] for m in experiment.metrics])
-        if not experiment.cuped:
-            metrics = [m.model_copy(update={"cuped_lookback_hours": None}) for m in metrics]
         roles: dict[str, Role] = {m["definition"]["key"]: m["role"] for m in experiment.metrics}
         settings = Settings(
             control=experiment.control,
             alpha=experiment.alpha,
             method=experiment.method,
             correction=experiment.correction,
-            cuped=experiment.cuped,
+            cuped=True,  # per metric: the stored definitions carry the experiment's default
             weights={v.key: v.weight for v in experiment.variations},
             roles=roles,
         )
@@ -281,7 +303,13 @@ class ExperimentService:
         con = self._connect()
         event_metrics = [m for m in metrics if not spanmetrics.is_span(m)]
         try:
-            stats = analyse(con, experiment=experiment.key, metrics=event_metrics, until=until)
+            stats = analyse(
+                con,
+                experiment=experiment.key,
+                metrics=event_metrics,
+                until=until,
+                environment=experiment.environment,
+            )
         finally:
             con.disconnect()
         end = until or self._clock.now()
@@ -298,14 +326,19 @@ class ExperimentService:
         return report
 
     def _alerts(
-        self, session: Any, experiment: Experiment, report: dict[str, Any]
+        self,
+        session: Any,
+        experiment: Experiment,
+        report: dict[str, Any],
+        *,
+        requested_by: Principal,
     ) -> list[ExperimentAlert]:
         known = {(a["kind"], a["message"]) for a in store.alerts(session, experiment.key)}
         raised = []
         for kind, message, details in alerts_of(report):
             if (kind, message) in known:
                 continue  # the same finding again: one alert is enough
-            store.add_alert(
+            alert_id = store.add_alert(
                 session,
                 key=experiment.key,
                 kind=kind,
@@ -321,9 +354,20 @@ class ExperimentService:
                     kind,
                     message,
                     auto_kill_environments=tuple(experiment.auto_kill_environments),
+                    alert_id=alert_id,
+                    analysis_at=str(report.get("computed_at") or ""),
+                    requested_by=requested_by.label,
                 )
             )
         return raised
+
+
+def _require_decidable(key: str, status: str) -> None:
+    if status not in ("running", "stopped"):
+        raise Conflict(
+            f"experiment {key!r} is {status}; only a started one is decided",
+            details={"status": status},
+        )
 
 
 def _dump(experiment: Experiment | None) -> dict[str, Any] | None:

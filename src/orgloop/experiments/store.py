@@ -43,8 +43,10 @@ class _AlertRow(Base):
     at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 
 
-def get(session: Session, key: str) -> _ExperimentRow | None:
-    return session.get(_ExperimentRow, key)
+def get(session: Session, key: str, *, for_update: bool = False) -> _ExperimentRow | None:
+    """One experiment; ``for_update`` locks its row until the transaction ends (PostgreSQL), so
+    a state change is checked against the state no other writer can change meanwhile."""
+    return session.get(_ExperimentRow, key, with_for_update=for_update or None)
 
 
 def create(session: Session, **values: Any) -> _ExperimentRow:
@@ -69,6 +71,12 @@ def page(
         .offset(offset)
     ).all()
     return list(rows), total
+
+
+def owners(session: Session, keys: Sequence[str]) -> dict[str, str]:
+    """The owning team of each of ``keys`` that is an experiment."""
+    query = sa.select(_ExperimentRow.key, _ExperimentRow.owner).where(_ExperimentRow.key.in_(keys))
+    return {row.key: row.owner for row in session.execute(query)}
 
 
 def all_of(session: Session, *, owners: Sequence[str] | None) -> list[_ExperimentRow]:

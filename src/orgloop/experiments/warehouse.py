@@ -70,15 +70,24 @@ class Sources:
 
 
 def sources(
-    con: Any, mapping: WarehouseMapping = DEFAULT_MAPPING, *, experiment: str | None = None
+    con: Any,
+    mapping: WarehouseMapping = DEFAULT_MAPPING,
+    *,
+    experiment: str | None = None,
+    environment: str | None = None,
 ) -> Sources:
     """The mapped tables of ``con`` (an Ibis backend), with the analysis's column names.
 
     An exposures table without the experiment column (a one-experiment export) is read as all of
     ``experiment``, when one is named: the column is only required when it is mapped explicitly.
+    With ``environment``, rows a table marks as sent from another environment (its
+    ``environment`` column: the SDK key's) are left out; rows with none (sent with an admin or a
+    team member's token) and tables without the column are read whole.
     """
     exposures = _table(con, mapping.exposures_table, mapping.database, "exposures_table")
     events = _table(con, mapping.events_table, mapping.database, "events_table")
+    if environment is not None:
+        exposures, events = _from(exposures, environment), _from(events, environment)
     columns = mapping.exposure_columns.model_dump()
     implicit = mapping.exposure_columns.experiment is None
     if implicit:
@@ -93,6 +102,12 @@ def sources(
         exposures=exposed,
         events=_rename(events, mapping.event_columns.model_dump(), "event_columns"),
     )
+
+
+def _from(table: ir.Table, environment: str) -> ir.Table:
+    if "environment" not in table.columns:
+        return table
+    return table.filter(table.environment.isnull() | (table.environment == environment))
 
 
 def _table(con: Any, name: str, database: str | None, path: str) -> ir.Table:

@@ -27,11 +27,18 @@ from orgloop.flags.models import (
 )
 from orgloop.flags.ruleset_schema import EXAMPLE, SdkRuleset
 from orgloop.flags.saved_groups import SavedGroupService
-from orgloop.flags.service import FlagService
+from orgloop.flags.service import FlagService, flag_etag
 from orgloop.flags.stream import HEARTBEAT_SECONDS, Broadcaster, ruleset_events
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.errors import Forbidden, InvalidInput
-from orgloop.kernel.http import Caller
+from orgloop.kernel.http import (
+    ETAG_RESPONSES,
+    IF_MATCH_RESPONSES,
+    Caller,
+    IfMatch,
+    Offset,
+    with_etag,
+)
 from orgloop.kernel.models import AuditEntry, Page
 from orgloop.kernel.responses import strict_json
 
@@ -64,19 +71,23 @@ def _flag_routes(router: APIRouter, flags: FlagService) -> None:
         owner: str | None = None,
         tag: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> FlagPage:
         caller.require_read()
         return flags.list_flags(owner=owner, tag=tag, limit=limit, offset=offset)
 
-    @router.get("/flags/{key}")
-    def get_flag(key: str, caller: Caller) -> Flag:
+    @router.get("/flags/{key}", responses=ETAG_RESPONSES)
+    def get_flag(key: str, caller: Caller, response: Response) -> Flag:
+        """The flag, with its ``ETag``: send it back as ``If-Match`` to change it safely."""
         caller.require_read()
-        return flags.get_flag(key)
+        return with_etag(response, flags.get_flag(key), flag_etag)
 
-    @router.patch("/flags/{key}")
-    def update_flag(key: str, body: FlagUpdate, caller: Caller) -> Flag:
-        return flags.update_flag(key, body, actor=caller)
+    @router.patch("/flags/{key}", responses=IF_MATCH_RESPONSES)
+    def update_flag(
+        key: str, body: FlagUpdate, caller: Caller, response: Response, if_match: IfMatch = None
+    ) -> Flag:
+        flag = flags.update_flag(key, body, actor=caller, if_match=if_match)
+        return with_etag(response, flag, flag_etag)
 
     @router.delete("/flags/{key}", status_code=204)
     def delete_flag(key: str, caller: Caller) -> None:
@@ -97,10 +108,21 @@ def _flag_routes(router: APIRouter, flags: FlagService) -> None:
 
 
 def _environment_routes(router: APIRouter, flags: FlagService) -> None:
-    @router.put("/flags/{key}/environments/{env}")
-    def set_environment(key: str, env: str, body: EnvironmentConfig, caller: Caller) -> Flag:
-        """Replace the flag's on/off state and ordered rules in one environment."""
-        return flags.set_environment(key, _env(env), body, actor=caller)
+    @router.put("/flags/{key}/environments/{env}", responses=IF_MATCH_RESPONSES)
+    def set_environment(
+        key: str,
+        env: str,
+        body: EnvironmentConfig,
+        caller: Caller,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> Flag:
+        """Replace the flag's on/off state and ordered rules in one environment.
+
+        Send the flag's ``ETag`` (from ``GET``) as ``If-Match`` so that a change someone made
+        since is not overwritten: 412 if there was one."""
+        flag = flags.set_environment(key, _env(env), body, actor=caller, if_match=if_match)
+        return with_etag(response, flag, flag_etag)
 
     @router.post("/flags/{key}/environments/{env}/toggle")
     def toggle(key: str, env: str, on: bool, caller: Caller) -> Flag:
@@ -123,7 +145,7 @@ def _saved_group_routes(router: APIRouter, groups: SavedGroupService) -> None:
         caller: Caller,
         owner: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> SavedGroupPage:
         caller.require_read()
         return groups.list_groups(owner=owner, limit=limit, offset=offset)
@@ -171,7 +193,29 @@ def _sdk_routes(
         body = strict_json(payload, separators=(",", ":"))  # RFC 8259 for every SDK's parser
         return Response(body, media_type="application/json", headers=headers)
 
-    @router.get("/sdk/stream", tags=["sdk"])
+    @router.get(
+        "/sdk/stream",
+        tags=["sdk"],
+        response_class=StreamingResponse,
+        responses={
+            200: {
+                "description": "A stream of server-sent events (``retry``, ``event: ruleset``, "
+                "heartbeat comments).",
+                "content": {
+                    "text/event-stream": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "event": {"type": "string", "enum": ["ruleset"]},
+                                "data": {"type": "string", "description": '{"etag": "..."}'},
+                                "retry": {"type": "integer"},
+                            },
+                        }
+                    }
+                },
+            }
+        },
+    )
     async def stream(caller: Caller, environment: Env | None = None) -> StreamingResponse:
         """Server-sent events: ``event: ruleset`` with the new ETag after each change."""
         env = _sdk_environment(caller, environment)

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from orgloop.flags import cli_groups
 from orgloop.flags.client import FlagsClient
+from orgloop.kernel import yamlguard
 from orgloop.kernel.console import client, exits, out, print_json, render
 from orgloop.kernel.errors import InvalidInput
 
@@ -86,7 +86,10 @@ def set_rules(
     ],
 ) -> None:
     """Replace a flag's rules in one environment from a file (refused with field paths if invalid)."""
-    data = yaml.safe_load(file.read_text())
+    try:
+        data = yamlguard.load(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yamlguard.YamlRefused) as exc:
+        raise InvalidInput.at(str(file), f"cannot read the rules: {exc}") from None
     if isinstance(data, list):
         current = _flags().get(key)["environments"].get(env, {"enabled": False})
         data = {"enabled": current["enabled"], "rules": data}

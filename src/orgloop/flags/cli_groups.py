@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from orgloop.flags.client import SavedGroupsClient
+from orgloop.kernel import yamlguard
 from orgloop.kernel.console import client, exits, out, print_json, render
 from orgloop.kernel.errors import InvalidInput
 
@@ -85,8 +85,8 @@ def _read_values(path: Path) -> list[Any]:
     except OSError as exc:
         raise InvalidInput.at("--values-file", f"cannot read {path} ({exc.strerror})") from None
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = yamlguard.load(text)
+    except yamlguard.YamlRefused:
         data = None
     if isinstance(data, list):
         return data

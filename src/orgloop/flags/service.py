@@ -27,6 +27,7 @@ from orgloop.flags.models import (
 )
 from orgloop.flags.payload import build_payload, engine_flag, etag_of
 from orgloop.flags.saved_groups import SavedGroupService
+from orgloop.kernel import etags
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.bus import EventBus
@@ -120,15 +121,25 @@ class FlagService:
             _check(flag, others, _named_groups(session, flag), prefix=True)
             store.add(session, flag)
             self._record(session, actor, "flag.create", flag.key, None, flag)
-        self._bus.publish(FlagsChanged(key=flag.key, environments=()))
+            self._bus.announce(session, FlagsChanged(key=flag.key, environments=()))
         return flag
 
-    def update_flag(self, key: str, request: FlagUpdate, *, actor: Principal) -> Flag:
+    def update_flag(
+        self, key: str, request: FlagUpdate, *, actor: Principal, if_match: str | None = None
+    ) -> Flag:
+        """``if_match``: the flag's ETag as read (412 if it changed since); None: not checked."""
         changes = request.model_dump(exclude_unset=True)
+        for required in ("owner", "tags"):  # a flag always has both: null leaves them as they are
+            if required in changes and changes[required] is None:
+                del changes[required]
         if "owner" in changes:
             changes["owner"] = self._team(changes["owner"])
             actor.require_write(owner=changes["owner"], what=f"flag {key}")
-        return self._change(key, actor, "flag.update", lambda f: f.model_copy(update=changes))
+
+        def apply(flag: Flag) -> Flag:
+            return flag.model_copy(update=changes)
+
+        return self._change(key, actor, "flag.update", apply, if_match=if_match)
 
     def delete_flag(self, key: str, *, actor: Principal) -> None:
         with self._db.transaction() as session:
@@ -145,17 +156,24 @@ class FlagService:
                 )
             store.delete(session, row)
             self._record(session, actor, "flag.delete", key, before, None)
-        self._bus.publish(FlagsChanged(key=key, environments=()))
+            self._bus.announce(session, FlagsChanged(key=key, environments=()))
 
     def set_environment(
-        self, key: str, environment: str, config: EnvironmentConfig, *, actor: Principal
+        self,
+        key: str,
+        environment: str,
+        config: EnvironmentConfig,
+        *,
+        actor: Principal,
+        if_match: str | None = None,
     ) -> Flag:
         def apply(flag: Flag) -> Flag:
             return flag.model_copy(
                 update={"environments": {**flag.environments, environment: config}}
             )
 
-        return self._change(key, actor, "flag.environment", apply, environment=environment)
+        action = "flag.environment"
+        return self._change(key, actor, action, apply, environment=environment, if_match=if_match)
 
     def toggle(self, key: str, environment: str, *, on: bool, actor: Principal) -> Flag:
         action = "flag.toggle.on" if on else "flag.toggle.off"
@@ -183,6 +201,7 @@ class FlagService:
         apply: Any,
         *,
         environment: str | None = None,
+        if_match: str | None = None,
     ) -> Flag:
         with self._db.transaction() as session:
             row = store.get(session, key, for_update=True)
@@ -190,13 +209,14 @@ class FlagService:
                 raise _not_found(key)
             before = store.to_model(row)
             actor.require_write(owner=before.owner, what=f"flag {key}")
+            etags.check_if_match(if_match, flag_etag(before), what=f"flag {key}")
             after: Flag = apply(before).model_copy(update={"updated_at": self._clock.now()})
             others = {r.key: store.to_model(r) for r in store.all_flags(session) if r.key != key}
             _check(after, others, _named_groups(session, after), only=environment)
             store.save(session, row, after)
             self._record(session, actor, action, key, before, after)
-        envs = (environment,) if environment is not None else ()
-        self._bus.publish(FlagsChanged(key=key, environments=envs))
+            envs = (environment,) if environment is not None else ()
+            self._bus.announce(session, FlagsChanged(key=key, environments=envs))
         return after
 
     def _team(self, ref: str) -> str:
@@ -223,6 +243,12 @@ class FlagService:
             before=before,
             after=after,
         )
+
+
+def flag_etag(flag: Flag) -> str:
+    """A flag's version as ``ETag``: the digest of its settings and rules (not of its timestamps,
+    which the two databases hand back with different precision)."""
+    return etags.etag_of(flag.model_dump(mode="json", exclude={"created_at", "updated_at"}))
 
 
 def _not_found(key: str) -> NotFound:

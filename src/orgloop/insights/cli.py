@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-import yaml
 
 from orgloop.insights import cli_delivery
 from orgloop.insights.client import InsightsClient
 from orgloop.insights.models import Thresholds
+from orgloop.kernel import yamlguard
 from orgloop.kernel.console import client, exits, out, print_json, render
 from orgloop.kernel.errors import InvalidInput
 
@@ -154,8 +154,8 @@ def whatif(
     Nothing is changed. Example: orgloop insights whatif examples/insights/capability-teams.yaml
     """
     try:
-        body = yaml.safe_load(scenario.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        body = yamlguard.load(scenario.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yamlguard.YamlRefused) as exc:
         raise InvalidInput.at(str(scenario), f"cannot read the scenario: {exc}") from None
     report = _client().what_if(body, source=scenario.name)
     if as_json:

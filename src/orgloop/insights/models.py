@@ -16,12 +16,18 @@ class Thresholds(BaseModel):
 
     min_co_deploy_degree: float = Field(50.0, ge=0, le=100, description="Lockstep: degree in %.")
     high_co_deploy_degree: float = Field(80.0, ge=0, le=100, description="Lockstep: high from.")
-    min_shared_deploys: int = Field(3, ge=1, description="Lockstep: shared deploy windows.")
+    min_shared_deploys: int = Field(
+        3, ge=1, le=10_000, description="Lockstep: shared deploy windows."
+    )
     deploy_window_minutes: int = Field(60, ge=1, le=10080, description="Lockstep: window size.")
-    max_chain_depth: int = Field(4, ge=1, description="Deep chains: synchronous hops allowed.")
-    min_teams_sharing_database: int = Field(2, ge=2, description="Shared persistence: teams.")
+    max_chain_depth: int = Field(
+        4, ge=1, le=1_000, description="Deep chains: synchronous hops allowed."
+    )
+    min_teams_sharing_database: int = Field(
+        2, ge=2, le=10_000, description="Shared persistence: teams."
+    )
     max_calls_per_request: float = Field(
-        10.0, gt=0, description="Chatty: calls per request received."
+        10.0, gt=0, le=1e9, description="Chatty: calls per request received."
     )
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
+from orgloop.kernel import yamlguard
 
 PREFIX = "insights.orgloop.dev/"
 INTERACTIONS = PREFIX + "interactions"
@@ -211,11 +211,11 @@ def _paths(definition: Any) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=8192)
 def _routes(definition: str) -> tuple[str, ...]:
-    # Definitions repeat from report to report; libyaml's C loader where it is built in.
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    # Definitions repeat from report to report (hence the cache); the bounded reader refuses
+    # a definition whose aliases would expand without end.
     try:
-        document = yaml.load(definition, Loader=loader)  # a safe loader: no application tags
-    except yaml.YAMLError:
+        document = yamlguard.load(definition, limits=yamlguard.YamlLimits(aliases=10_000))
+    except yamlguard.YamlRefused:
         return ()
     if not isinstance(document, dict):
         return ()

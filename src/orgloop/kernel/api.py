@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from orgloop import __version__
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.db import Database
-from orgloop.kernel.http import Caller
+from orgloop.kernel.http import Caller, Offset
 from orgloop.kernel.models import AuditEntry, Health, Page, Token, TokenCreate, TokenCreated
 from orgloop.kernel.tokens import TokenService
 
@@ -45,7 +45,7 @@ def build_router(*, db: Database, tokens: TokenService, audit: AuditLog) -> APIR
         resource_id: str | None = None,
         action: str | None = None,
         limit: Annotated[int, Query(ge=1, le=500)] = 50,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Page[AuditEntry]:
         """Every change, newest first: who, when, what, before and after."""
         return audit.list(

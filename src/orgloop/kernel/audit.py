@@ -49,7 +49,7 @@ class AuditLog:
         session.add(
             _AuditRow(
                 at=self._clock.now(),
-                actor=actor.label,
+                actor=actor.label[:200],  # the column's width; a cause can be long
                 action=action,
                 resource_kind=kind,
                 resource_id=ref,
@@ -57,6 +57,19 @@ class AuditLog:
                 after=_plain(after),
             )
         )
+
+    def record_denied(self, actor: Principal, request: str, message: str) -> None:
+        """A refused request (403), in a transaction of its own: who tried what, and why not."""
+        with self._db.transaction() as session:
+            self.record(
+                session,
+                actor=actor,
+                action="access.denied",
+                kind="request",
+                ref=request[:300],
+                before=None,
+                after={"message": message},
+            )
 
     def list(
         self,

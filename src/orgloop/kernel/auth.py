@@ -34,10 +34,14 @@ class Principal:
     role: Role
     team: str | None = None
     environment: str | None = None
+    cause: str | None = None
+    """Work orgloop does on its own: what caused it (the audit log names it instead)."""
 
     @property
     def label(self) -> str:
         """How the audit log names the caller."""
+        if self.cause is not None:
+            return self.cause
         return f"{self.name} ({self.role}{f', {self.team}' if self.team else ''})"
 
     def require_admin(self, action: str) -> None:
@@ -76,6 +80,13 @@ def _short(ref: str) -> str:
 
 SYSTEM = Principal(token_id="system", name="system", role="admin")
 """The principal of work orgloop does on its own (first start, scheduled jobs)."""
+
+
+def on_behalf_of(team: str, *, cause: str) -> Principal:
+    """Work orgloop does on its own for ``team``, with that team's rights only (a member's):
+    e.g. an experiment's alert killing the experiment's flag; ``cause`` is what the audit says."""
+    return Principal(token_id="system", name="system", role="member", team=team, cause=cause)
+
 
 RECOVERY = Principal(token_id="recovery", name="recovery", role="admin")
 """The principal of ``orgloop tokens recover``, run by an operator on the server's machine."""

@@ -6,6 +6,7 @@ Each slice owns its tables and its Alembic branch in ``orgloop/<slice>/migration
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +17,9 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+from orgloop.kernel.errors import Conflict
+from orgloop.kernel.utctime import keep_time_zones
 
 PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,6 +47,7 @@ def make_engine(url: str) -> Engine:
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine, "begin", _sqlite_begin)
+        keep_time_zones(engine)
         return engine
     return sa.create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
@@ -83,8 +88,65 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine) -> None:
-    """Apply every slice's migrations up to its head (idempotent)."""
-    command.upgrade(alembic_config(engine), "heads")
+    """Apply every slice's migrations up to its head (idempotent).
+
+    Replicas starting together on one PostgreSQL database take turns: the first migrates, the
+    others wait for it and then find nothing to do. PostgreSQL's DDL is transactional, so a
+    replica that dies mid-way leaves the schema as it was, for the next one to migrate.
+    """
+    with advisory_lock(engine, "orgloop.migrations"):
+        command.upgrade(alembic_config(engine), "heads")
+
+
+def lock_key(name: str) -> int:
+    """The 64-bit key of PostgreSQL's advisory lock called ``name`` (stable across processes)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def advisory_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Hold the advisory lock ``name`` for the block; other replicas asking for it wait.
+
+    A session-level lock on a connection of its own: it holds across transactions and goes when
+    that connection does, so a replica that dies releases it. SQLite serves one process, and
+    needs none.
+    """
+    if engine.dialect.name != "postgresql":
+        yield
+        return
+    key = lock_key(name)
+    with engine.connect() as conn:
+        conn.execute(sa.select(sa.func.pg_advisory_lock(key)))
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.execute(sa.select(sa.func.pg_advisory_unlock(key)))
+            conn.commit()
+
+
+_UNIQUE_SQLSTATE = "23505"
+
+
+def is_unique_violation(exc: sa.exc.IntegrityError) -> bool:
+    """A duplicate key (PostgreSQL's SQLSTATE 23505, SQLite's UNIQUE or PRIMARY KEY failure)."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == _UNIQUE_SQLSTATE:
+        return True
+    name = getattr(orig, "sqlite_errorname", "")
+    return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY") or (
+        "UNIQUE constraint failed" in str(orig)
+    )
+
+
+def unique_conflict(exc: sa.exc.IntegrityError) -> Conflict:
+    """The 409 of a duplicate key: the resource exists (another request just created it)."""
+    diag = getattr(exc.orig, "diag", None)
+    constraint = getattr(diag, "constraint_name", None)
+    return Conflict(
+        "it already exists: another request created it at the same time; read it and retry",
+        details={"constraint": constraint} if constraint else {},
+    )
 
 
 class Database:
@@ -103,16 +165,29 @@ class Database:
         """One transaction: committed when the block ends, rolled back whole if it raises.
 
         On SQLite it holds the database's write lock from its start (see ``_sqlite_begin``).
+        A unique constraint violated at a flush or at the commit (two requests creating the same
+        thing at once, on PostgreSQL) is a ``Conflict`` (409), on both databases.
         """
-        with self._sessions.begin() as session:
-            if self.dialect == "sqlite":
-                session.connection(execution_options={_WRITE: True})
-            yield session
+        try:
+            with self._sessions.begin() as session:
+                if self.dialect == "sqlite":
+                    session.connection(execution_options={_WRITE: True})
+                yield session
+        except sa.exc.IntegrityError as exc:
+            if not is_unique_violation(exc):
+                raise
+            raise unique_conflict(exc) from None
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         with self._sessions() as session:
             yield session
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[None]:
+        """Run the block on one replica at a time (``advisory_lock``)."""
+        with advisory_lock(self.engine, name):
+            yield
 
     @property
     def dialect(self) -> str:

@@ -5,6 +5,7 @@ Exception hierarchy::
     OrgloopError(code, status, message, details)
     ├── NotFound          404  not_found
     ├── Conflict          409  conflict
+    ├── PreconditionFailed 412 precondition_failed   (If-Match names an older version)
     ├── InvalidInput      422  invalid_input   (details["errors"]: [{"path", "message", ...}])
     ├── Unauthenticated   401  unauthenticated
     ├── Forbidden         403  forbidden
@@ -30,6 +31,7 @@ ErrorCode = Literal[
     "invalid_input",
     "not_found",
     "payload_too_large",
+    "precondition_failed",
     "semver_violation",
     "unauthenticated",
     "unavailable",
@@ -96,6 +98,14 @@ class Conflict(OrgloopError):
     status = 409
 
 
+class PreconditionFailed(OrgloopError):
+    """A write with ``If-Match`` whose ETag is no longer the resource's: someone changed it since
+    it was read; read it again (its ``ETag``) and decide again."""
+
+    code: ErrorCode = "precondition_failed"
+    status = 412
+
+
 class InvalidInput(OrgloopError):
     """Input that fails validation; ``details["errors"]`` lists each problem with its path."""
 
@@ -133,6 +143,7 @@ class Unavailable(OrgloopError):
 _BY_CODE: dict[str, type[OrgloopError]] = {
     "not_found": NotFound,
     "conflict": Conflict,
+    "precondition_failed": PreconditionFailed,
     "invalid_input": InvalidInput,
     "unauthenticated": Unauthenticated,
     "forbidden": Forbidden,

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, FastAPI, Request
+import sqlalchemy as sa
+from fastapi import Depends, FastAPI, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orgloop.kernel.auth import Principal
+from orgloop.kernel.db import is_unique_violation, unique_conflict
 from orgloop.kernel.errors import InvalidInput, OrgloopError, PayloadTooLarge, Unauthenticated
 from orgloop.kernel.responses import SECURITY_HEADERS
 from orgloop.kernel.responses import SafeJSONResponse as JSONResponse
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _STATUS_CODES: dict[int, Any] = {
     400: "bad_request",
@@ -26,6 +31,7 @@ _STATUS_CODES: dict[int, Any] = {
     404: "not_found",
     405: "bad_request",
     409: "conflict",
+    412: "precondition_failed",
     413: "payload_too_large",
     415: "bad_request",
     422: "invalid_input",
@@ -35,8 +41,10 @@ _STATUS_CODES: dict[int, Any] = {
 def install_error_handlers(app: FastAPI) -> None:
     """Every error leaves the server as ``{"error": {"code", "message", "details"}}``."""
 
-    async def on_orgloop_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_orgloop_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, OrgloopError)
+        if exc.status == 403:
+            await _audit_denial(request, exc)
         challenge = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
         headers = {**SECURITY_HEADERS, **challenge}
         return JSONResponse(exc.to_dict(), status_code=exc.status, headers=headers)
@@ -64,12 +72,32 @@ def install_error_handlers(app: FastAPI) -> None:
             headers=SECURITY_HEADERS,
         )
 
-    async def on_http_error(_request: Request, exc: Exception) -> JSONResponse:
+    async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
         code = _STATUS_CODES.get(exc.status_code, "bad_request")
         err = OrgloopError(str(exc.detail), code=code, status=exc.status_code)
         headers = {**SECURITY_HEADERS, **(getattr(exc, "headers", None) or {})}
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
         return JSONResponse(err.to_dict(), status_code=exc.status_code, headers=headers)
+
+    async def on_integrity_error(request: Request, exc: Exception) -> JSONResponse:
+        # Writes go through ``Database.transaction``, which turns duplicate keys into 409; this
+        # catches one raised anywhere else, so that a race is never a 500.
+        assert isinstance(exc, sa.exc.IntegrityError)
+        if not is_unique_violation(exc):
+            return await on_unexpected(request, exc)
+        return await on_orgloop_error(request, unique_conflict(exc))
+
+    async def on_data_error(_request: Request, exc: Exception) -> JSONResponse:
+        # A value the schema let through that the database refuses (PostgreSQL checks string
+        # widths and integer ranges, SQLite does not): the sender's 422, never a 500.
+        log.warning("the database refused a value: %s", exc)
+        err = InvalidInput(
+            "a value is too long or out of range for where it is stored",
+            details={"errors": [{"path": "", "message": str(getattr(exc, "orig", exc))[:200]}]},
+        )
+        return JSONResponse(err.to_dict(), status_code=422, headers=SECURITY_HEADERS)
 
     async def on_unexpected(_request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error", exc_info=exc)
@@ -81,7 +109,24 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OrgloopError, on_orgloop_error)
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(sa.exc.IntegrityError, on_integrity_error)
+    app.add_exception_handler(sa.exc.DataError, on_data_error)
     app.add_exception_handler(Exception, on_unexpected)
+    app.add_middleware(AnswerUnexpected)
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """Every method the API document lists for this path (routing stops at the first route
+    whose path matches, so its 405 names only that route's methods)."""
+    if request.app.openapi_url is None:
+        return None
+    path = request.url.path
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        pattern = re.sub(r"\\{[^/]+?\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            methods |= {m.upper() for m in operations if m.isalpha()}
+    return ", ".join(sorted(methods)) or None
 
 
 def _malformed_json(errors: Any) -> OrgloopError | None:
@@ -186,8 +231,105 @@ async def current_principal(
     if credentials is None or not credentials.credentials:
         raise Unauthenticated("send a token: 'Authorization: Bearer <token>' (see 'orgloop login')")
     authenticate: Authenticate = request.app.state.authenticate
-    return authenticate(credentials.credentials)
+    principal = authenticate(credentials.credentials)
+    request.state.principal = principal  # for the audit of a refusal (``_audit_denial``)
+    return principal
+
+
+RecordDenial = Callable[[Principal, str, str], None]
+"""Records a refused request in the audit log: (caller, "METHOD /path", the refusal's message)."""
+
+
+def install_denial_audit(app: FastAPI, record: RecordDenial) -> None:
+    """Every 403 of this app is audited with ``record`` (``AuditLog.record_denied``)."""
+    app.state.record_denial = record
+
+
+async def _audit_denial(request: Request, exc: OrgloopError) -> None:
+    record: RecordDenial | None = getattr(request.app.state, "record_denial", None)
+    principal: Principal | None = getattr(request.state, "principal", None)
+    if record is None or principal is None:
+        return
+    where = f"{request.method} {request.url.path}"
+    try:
+        await run_in_threadpool(record, principal, where, exc.message)
+    except Exception:  # the refusal is answered even if its audit cannot be written
+        log.exception("could not audit the refusal of %s", where)
+
+
+async def audit_refusal(request: Request, principal: Principal, exc: OrgloopError) -> None:
+    """Audit a 403 that a route answers itself (in its own protocol's shape) as every other."""
+    request.state.principal = principal
+    await _audit_denial(request, exc)
 
 
 Caller = Annotated[Principal, Depends(current_principal)]
 """Annotate a route parameter with this to receive the authenticated caller."""
+
+MAX_INTEGER = 2**31 - 1
+"""The largest integer a query or path parameter takes: what every database column holds (a
+larger one would be a 500 from the driver; it is a 422 instead)."""
+
+Offset = Annotated[int, Query(ge=0, le=MAX_INTEGER, description="Items to skip.")]
+"""The ``offset`` of every paged listing."""
+
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description="The ETag the resource had when read (from GET): the write is applied only "
+        "if it is still that version, else 412. Without it, the last writer wins."
+    ),
+]
+"""A route parameter for ``If-Match`` (checked by the service with ``etags.check_if_match``)."""
+
+ETAG_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"headers": {"ETag": {"description": "The version: send it back as If-Match."}}},
+}
+IF_MATCH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ETAG_RESPONSES,
+    412: {"description": "If-Match names an older version: someone changed it since it was read."},
+}
+
+
+def with_etag(response: Response, value: T, etag: Callable[[T], str]) -> T:
+    """Set ``value``'s ``ETag`` header (``etag`` computes it) on the response; return the value."""
+    response.headers["ETag"] = etag(value)
+    return value
+
+
+class AnswerUnexpected:
+    """Answers an unexpected error with the one 500 shape, and keeps the connection open.
+
+    Starlette's outermost middleware renders a 500 too, but then re-raises, and the server,
+    seeing an exception after a response started, closes the keep-alive connection under the
+    client's next request.  Here the error ends with its answer.  An error after a response
+    started (a broken stream) still propagates: that response cannot be completed.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def watched(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, watched)
+        except RecursionError:
+            raise  # a body nested too deeply: the sender's mistake, answered by ``JsonGuard``
+        except Exception as exc:
+            if started:
+                raise
+            log.exception("unexpected error", exc_info=exc)
+            err = OrgloopError(
+                "internal error; the server log has the details", code="internal_error", status=500
+            )
+            response = JSONResponse(err.to_dict(), status_code=500, headers=SECURITY_HEADERS)
+            await response(scope, receive, send)

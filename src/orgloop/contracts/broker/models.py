@@ -52,8 +52,8 @@ class VerificationResult(_Camel):
 class EnvironmentCreate(_Camel):
     """The body of ``pact-broker create-environment``."""
 
-    name: str
-    display_name: str | None = None
+    name: str = Field(min_length=1, max_length=100)
+    display_name: str | None = Field(default=None, max_length=200)
     production: bool = False
     contacts: list[Any] = Field(default_factory=list, description="Accepted and not kept.")
 

@@ -8,9 +8,9 @@ an admin. Deployments and releases go through ``ContractService`` like ``orgloop
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 
 from orgloop.contracts.broker import hal_records as hr
 from orgloop.contracts.broker.hal import Hal
@@ -19,7 +19,9 @@ from orgloop.contracts.models import DeploymentCreate
 from orgloop.contracts.pacticipants import Running
 from orgloop.contracts.service import ContractService
 from orgloop.kernel.errors import InvalidInput, NotFound
-from orgloop.kernel.http import Caller
+from orgloop.kernel.http import MAX_INTEGER, Caller
+
+RowId = Annotated[int, Path(ge=1, le=MAX_INTEGER)]
 
 _PACTICIPANT = "/pacticipants/{pacticipant}"
 _VERSION = _PACTICIPANT + "/versions/{version}"
@@ -193,13 +195,13 @@ def _running_resource(router: APIRouter, contracts: ContractService, path: str, 
     flag = "currentlyDeployed" if kind == "deployment" else "currentlySupported"
 
     @router.get(f"/{path}/{{row_id}}", name=f"{path}-get")
-    def running(row_id: int, request: Request, caller: Caller) -> Hal:
+    def running(row_id: RowId, request: Request, caller: Caller) -> Hal:
         caller.require_read()
         item = records.running_by_id(row_id, kind)
         return hr.running(request, item, records.environment(item.environment))
 
     @router.patch(f"/{path}/{{row_id}}", name=f"{path}-patch")
-    async def end(row_id: int, request: Request, caller: Caller) -> Hal:
+    async def end(row_id: RowId, request: Request, caller: Caller) -> Hal:
         """``{"currentlyDeployed": false}`` records an undeployment,
         ``{"currentlySupported": false}`` the end of a release's support."""
         body = await _json(request)

@@ -12,10 +12,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from orgloop.contracts.errors import SpecInvalid, SpecTooLarge, spec_error
 from orgloop.contracts.openapi.document import SUPPORTED_VERSIONS, Document, escape
+from orgloop.kernel import yamlguard
+from orgloop.kernel.yamlguard import YamlLimits, YamlRefused
 
 try:
     import orjson
@@ -28,14 +28,19 @@ MAX_FILES = 256
 _REF_MEMBER = re.compile(r'"\$ref"\s*:\s*"((?:[^"\\]|\\.)*)"')
 
 
-class SafeYamlLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
-    """Safe YAML without timestamp conversion: dates such as ``x-sunset`` stay strings."""
+YAML_LIMITS = YamlLimits(aliases=10_000)
+"""OpenAPI documents reuse anchors more than descriptors do; the expanded size stays bounded."""
 
 
-SafeYamlLoader.yaml_implicit_resolvers = {
-    key: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for key, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+def load_yaml_text(text: str, source: str) -> Any:
+    """A YAML document through the kernel's bounded reader: YAML 1.2 scalars (dates such as
+    ``x-sunset`` stay strings), bounded alias expansion (a "billion laughs" is refused)."""
+    try:
+        return yamlguard.load(text, limits=YAML_LIMITS)
+    except YamlRefused as err:
+        where = f" at line {err.line}" if err.line else ""
+        at = f" ({err.path})" if err.path else ""
+        raise spec_error(source, "", f"invalid YAML{where}{at}: {err.message}") from None
 
 
 def load_document(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Document:
@@ -126,12 +131,7 @@ def _parse(text: str, path: str) -> tuple[Any, set[str] | None]:
         except json.JSONDecodeError as err:
             if path.endswith(".json"):
                 raise spec_error(path, "", f"invalid JSON at line {err.lineno}: {err.msg}") from err
-    try:
-        return yaml.load(text, Loader=SafeYamlLoader), None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise spec_error(path, "", f"invalid YAML{where}: {getattr(err, 'problem', err)}") from err
+    return load_yaml_text(text, path), None
 
 
 def _normalise_refs(data: Any, current: str, main: str) -> set[str]:

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from orgloop.contracts.errors import PolicyInvalid
 from orgloop.contracts.openapi.model import LEVELS, STABILITY_LEVELS, Change, Level, Settings
 from orgloop.contracts.openapi.rules import RULES
+from orgloop.kernel import yamlguard
 
 _KEYS = {"levels", "ignore", "sunset-notice-days", "stability-threshold", "versioning"}
 
@@ -77,8 +76,8 @@ class Policy:
 def load_policy(path: str | Path) -> Policy:
     try:
         text = Path(path).read_text(encoding="utf-8")
-        data = yaml.safe_load(text)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+        data = yamlguard.load(text)
+    except (OSError, UnicodeDecodeError, yamlguard.YamlRefused) as err:
         raise PolicyInvalid.at(str(path), f"cannot read policy: {err}") from err
     return parse_policy(data if data is not None else {}, source=str(path))
 

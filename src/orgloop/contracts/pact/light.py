@@ -22,12 +22,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from orgloop.contracts.pact.errors import PactTooLarge, invalid
 from orgloop.contracts.pact.operations import METHODS
 from orgloop.contracts.pact.refs import RefError, deref
 from orgloop.contracts.pact.schema import declared_properties, items_schema, property_schema
+from orgloop.kernel import yamlguard
 
 MAX_BYTES = 1024 * 1024
 MAX_USES = 1_000
@@ -70,9 +69,13 @@ def parse_light(document: str | bytes | dict[str, Any], *, max_bytes: int = MAX_
         if size > max_bytes:
             raise PactTooLarge(f"the contract is {size} bytes; the limit is {max_bytes}")
         try:
-            document = yaml.safe_load(document)
-        except yaml.YAMLError as exc:
-            raise invalid("$", f"not valid YAML: {exc}") from None
+            text = document if isinstance(document, str) else document.decode("utf-8")
+            document = yamlguard.load(text)  # bounded: a "billion laughs" is refused
+        except UnicodeDecodeError:
+            raise invalid("$", "not UTF-8 text") from None
+        except yamlguard.YamlRefused as exc:
+            at = f" ({exc.path})" if exc.path else ""
+            raise invalid("$", f"not valid YAML{at}: {exc}") from None
     if not isinstance(document, dict):
         raise invalid("$", "a light contract must be a mapping")
     names = {key: _text(document, key) for key in ("consumer", "provider", "api")}
