@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.db import is_unique_violation, unique_conflict
 from orgloop.kernel.errors import InvalidInput, OrgloopError, PayloadTooLarge, Unauthenticated
-from orgloop.kernel.responses import SECURITY_HEADERS
+from orgloop.kernel.responses import SECURITY_HEADERS, StartWatch
 from orgloop.kernel.responses import SafeJSONResponse as JSONResponse
 
 log = logging.getLogger(__name__)
@@ -313,19 +313,13 @@ class AnswerUnexpected:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = StartWatch(send)
         try:
             await self.app(scope, receive, watched)
         except RecursionError:
             raise  # a body nested too deeply: the sender's mistake, answered by ``JsonGuard``
         except Exception as exc:
-            if started:
+            if watched.started:
                 raise
             log.exception("unexpected error", exc_info=exc)
             err = OrgloopError(

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from orgloop.kernel.errors import InvalidInput, OrgloopError
-from orgloop.kernel.responses import SECURITY_HEADERS, SafeJSONResponse
+from orgloop.kernel.responses import SECURITY_HEADERS, SafeJSONResponse, StartWatch
 
 _END = rb"(?=[\s,\]}])"  # what may follow a number token (so "e100" inside an id is no hit)
 # Several simple scans, each led by a rare character, beat one alternation by far (re skips
@@ -170,19 +170,13 @@ class JsonGuard:
         if found:
             await _respond(refusal(found), send)
             return
-        started = False
-
-        async def watched(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
+        watched = StartWatch(send)
         try:
             await self.app(scope, receive, watched)
         except RecursionError:
             # A route that decodes or walks its body itself met a document nested deeper
             # than Python recurses: the sender's mistake, not a defect.
-            if started:
+            if watched.started:
                 raise
             await _respond(_TOO_DEEP, send, status=400)
 

@@ -16,6 +16,7 @@ import re
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from starlette.types import Message, Send
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +68,18 @@ def strict_json(value: Any, **options: Any) -> str:
         return json.dumps(value, allow_nan=False, **options)
     except ValueError:
         return json.dumps(repaired(value), allow_nan=False, **options)
+
+
+class StartWatch:
+    """An ASGI ``send`` that remembers whether the response has started (its headers went out):
+    after that, an error can no longer be answered with a response of its own."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    async def __call__(self, message: Message) -> None:
+        self.started = self.started or message["type"] == "http.response.start"
+        await self.send(message)
