@@ -24,11 +24,23 @@ SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
 @dataclass(frozen=True)
+class EntryDepth:
+    """How deep the traces entering at one service call, as the traces slice measured it."""
+
+    p95: float
+    max: int
+    traces: int
+
+
+@dataclass(frozen=True)
 class TraceFacts:
-    """What traces add: chain depths per entry point, and calls per request received per edge."""
+    """What traces add: chain depths per entry point (measured: ``entry_depths``; or each
+    trace's depth: ``depths``, whose p95 is taken here), and calls per request received per
+    edge."""
 
     depths: Mapping[str, Sequence[int]] = field(default_factory=dict)
     per_request: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    entry_depths: Mapping[str, EntryDepth] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,10 +144,16 @@ def cycles(org: Org) -> list[Signal]:
 
 def deep_chains(org: Org, t: Thresholds, traces: TraceFacts | None) -> list[Signal]:
     limit = t.max_chain_depth
-    if traces is not None and traces.depths:
+    seen: dict[str, dict[str, Any]] = {}
+    if traces is not None and (traces.depths or traces.entry_depths):
         measured = {e: float(np.percentile(d, 95)) for e, d in traces.depths.items() if len(d)}
+        for entry, d in traces.entry_depths.items():
+            measured[entry] = d.p95
+            seen[entry] = {"traces": d.traces, "max_depth": d.max}
         source = "traces (p95 depth per entry point)"
-        paths: dict[str, list[str]] = {}
+        # The chain shown is the longest synchronous one from the entry in the calls (observed
+        # where there are traces): the services, and so the teams, a deep request crosses.
+        _, paths = _declared_depths(org)
     else:
         measured, paths = _declared_depths(org)
         source = "call graph (longest synchronous chain from the entry point)"
@@ -151,7 +169,13 @@ def deep_chains(org: Org, t: Thresholds, traces: TraceFacts | None) -> list[Sign
                 summary=f"requests entering at {entry} go {depth:g} synchronous hops deep",
                 services=tuple(chain),
                 teams=_teams(org, chain),
-                evidence={"entry": entry, "depth": depth, "source": source, "chain": chain},
+                evidence={
+                    "entry": entry,
+                    "depth": depth,
+                    "source": source,
+                    "chain": chain,
+                    **seen.get(entry, {}),
+                },
                 threshold={"max_chain_depth": limit},
             )
         )

@@ -8,11 +8,12 @@ users for root spans). Pure: reads only the graph model.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from orgloop.insights.monolith import TraceFacts
+from orgloop.insights.monolith import EntryDepth, TraceFacts
 from orgloop.insights.org import Call, short
-from orgloop.traces.models import ServiceGraph
+from orgloop.traces.models import CallDepth, ServiceGraph
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,10 @@ class Observed:
     seen: frozenset[str] = frozenset()  # components that appear in the graph
 
 
-def from_graph(graph: ServiceGraph) -> Observed:
+def from_graph(graph: ServiceGraph, depths: Iterable[CallDepth] = ()) -> Observed:
+    """The graph's calls and storage use between catalog components; ``depths`` (the traces
+    slice's call depths per entry point, by runtime service name) become the entry components'
+    measured depths (an entry the catalog does not know is left out)."""
     component = {n.id: short(n.component) for n in graph.nodes if n.component}
     arriving: dict[str, float] = {}
     for e in graph.edges:
@@ -49,7 +53,21 @@ def from_graph(graph: ServiceGraph) -> Observed:
             per_request[(source, target)] = round(e.requests / incoming, 3)
     return Observed(
         calls=tuple(calls),
-        facts=TraceFacts(per_request=per_request),
+        facts=TraceFacts(per_request=per_request, entry_depths=_entry_depths(component, depths)),
         storage={d: tuple(sorted(s)) for d, s in sorted(storage.items())},
         seen=frozenset(component.values()),
     )
+
+
+def _entry_depths(component: dict[str, str], depths: Iterable[CallDepth]) -> dict[str, EntryDepth]:
+    """Per entry component, the deepest of its runtime services' measurements (two deployments
+    of one component under different names are one entry point)."""
+    found: dict[str, EntryDepth] = {}
+    for d in depths:
+        entry = component.get(d.entry)
+        if entry is None:
+            continue
+        mine = EntryDepth(p95=d.p95, max=d.max, traces=d.traces)
+        if entry not in found or mine.p95 > found[entry].p95:
+            found[entry] = mine
+    return found

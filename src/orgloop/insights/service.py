@@ -72,7 +72,10 @@ class InsightsService:
         """
         org = org_from_descriptors(self.catalog.export_descriptors())
         if self.traces is not None:
-            observed = from_graph(self.traces.graph(since=utc(since) or GRAPH_WINDOW))
+            window = utc(since) or GRAPH_WINDOW
+            observed = from_graph(
+                self.traces.graph(since=window), self.traces.call_depths(since=window)
+            )
             if observed.calls:
                 # Services the traces never saw keep their declared calls (not instrumented yet).
                 unseen = [c for c in org.calls if c.source not in observed.seen]

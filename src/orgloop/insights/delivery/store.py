@@ -6,9 +6,9 @@ Rows are keyed by (source, id); re-importing a record replaces it, so imports ar
 Each work item also keeps its flow under the default status classes, computed at import by
 ``flow.item_flow`` (docs/insights-delivery.md, "Storage and scale").
 
-This module holds the tables and the writes (``save``, and ``counts`` of what an import left);
-the DORA and flow reports' reads are in ``store_reads.py``. Together they are the only SQL of
-the delivery part, and the only modules that use the row classes.
+This module holds the writes (``save``, and ``counts`` of what an import left); the tables are in
+``tables.py``, the DORA and flow reports' reads in ``store_reads.py``. Together they are the only
+SQL of the delivery part.
 """
 
 from __future__ import annotations
@@ -18,130 +18,24 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from orgloop.insights.delivery import facts, flow
 from orgloop.insights.delivery.records import Batch
-from orgloop.kernel.db import Base
+from orgloop.insights.delivery.tables import (
+    ChangeRow,
+    DeploymentChangeRow,
+    DeploymentRow,
+    HandoffRow,
+    IncidentCauseRow,
+    IncidentRow,
+    IntervalRow,
+    StatusNameRow,
+    WorkItemRow,
+)
 
 CHUNK = 500
 EVER = (datetime(1970, 1, 1, tzinfo=UTC), datetime(9999, 1, 1, tzinfo=UTC))
-
-
-class _ChangeRow(Base):
-    __tablename__ = "insights_changes"
-    __table_args__ = (sa.UniqueConstraint("source", "change_id"),)
-
-    pk: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    source: Mapped[str] = mapped_column(sa.String(20))
-    change_id: Mapped[str] = mapped_column(sa.String(200), index=True)
-    service: Mapped[str] = mapped_column(sa.String(200), index=True)
-    time_created: Mapped[int] = mapped_column(sa.BigInteger)
-    head: Mapped[str | None] = mapped_column(sa.String(200), index=True)
-
-
-class _DeploymentRow(Base):
-    __tablename__ = "insights_deployments"
-    __table_args__ = (sa.UniqueConstraint("source", "deploy_id"),)
-
-    pk: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    source: Mapped[str] = mapped_column(sa.String(20))
-    deploy_id: Mapped[str] = mapped_column(sa.String(200))
-    service: Mapped[str] = mapped_column(sa.String(200), index=True)
-    environment: Mapped[str] = mapped_column(sa.String(100))
-    time_created: Mapped[int] = mapped_column(sa.BigInteger, index=True)
-    main_commit: Mapped[str | None] = mapped_column(sa.String(200), index=True)
-
-
-class _DeploymentChangeRow(Base):
-    __tablename__ = "insights_deployment_changes"
-
-    deployment_pk: Mapped[int] = mapped_column(
-        sa.ForeignKey("insights_deployments.pk", ondelete="CASCADE"), primary_key=True
-    )
-    change_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
-    # The change once it is imported too (kept current by every import), so that the report
-    # reads integers without joining on the id:
-    change_pk: Mapped[int | None] = mapped_column(sa.Integer)
-    change_time: Mapped[int | None] = mapped_column(sa.BigInteger)
-
-
-class _IncidentRow(Base):
-    __tablename__ = "insights_incidents"
-    __table_args__ = (sa.UniqueConstraint("source", "incident_id"),)
-
-    pk: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    source: Mapped[str] = mapped_column(sa.String(20))
-    incident_id: Mapped[str] = mapped_column(sa.String(200))
-    service: Mapped[str] = mapped_column(sa.String(200), index=True)
-    time_created: Mapped[int] = mapped_column(sa.BigInteger, index=True)
-    time_resolved: Mapped[int | None] = mapped_column(sa.BigInteger)
-
-
-class _IncidentCauseRow(Base):
-    __tablename__ = "insights_incident_causes"
-
-    incident_pk: Mapped[int] = mapped_column(
-        sa.ForeignKey("insights_incidents.pk", ondelete="CASCADE"), primary_key=True
-    )
-    cause_id: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
-
-
-class _WorkItemRow(Base):
-    __tablename__ = "insights_work_items"
-    __table_args__ = (sa.UniqueConstraint("source", "item_id"),)
-
-    pk: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=True)
-    source: Mapped[str] = mapped_column(sa.String(20))
-    item_id: Mapped[str] = mapped_column(sa.String(200))
-    item_type: Mapped[str] = mapped_column(sa.String(100))
-    team: Mapped[str] = mapped_column(sa.String(200), index=True)
-    capability: Mapped[str | None] = mapped_column(sa.String(200))
-    time_created: Mapped[int] = mapped_column(sa.BigInteger)
-    introduced_by: Mapped[str | None] = mapped_column(sa.String(200))
-    time_done: Mapped[int | None] = mapped_column(sa.BigInteger, index=True)  # last transition
-    # The item's flow under the default status classes, computed once at import:
-    flow_start: Mapped[int | None] = mapped_column(sa.BigInteger)
-    flow_done: Mapped[int | None] = mapped_column(sa.BigInteger)  # a scan beats the index
-    active_s: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    waiting_s: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    waiting_other_s: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    handoffs: Mapped[int] = mapped_column(sa.Integer, default=0)
-
-
-class _HandoffRow(Base):
-    """The hand-offs inside each item's flow under the default status classes."""
-
-    __tablename__ = "insights_work_handoffs"
-
-    item_pk: Mapped[int] = mapped_column(
-        sa.ForeignKey("insights_work_items.pk", ondelete="CASCADE"), primary_key=True
-    )
-    seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    from_team: Mapped[str] = mapped_column(sa.String(200))
-    to_team: Mapped[str] = mapped_column(sa.String(200))
-
-
-class _StatusNameRow(Base):
-    __tablename__ = "insights_status_names"
-
-    status: Mapped[str] = mapped_column(sa.String(200), primary_key=True)
-
-
-class _IntervalRow(Base):
-    __tablename__ = "insights_work_intervals"
-
-    item_pk: Mapped[int] = mapped_column(
-        sa.ForeignKey("insights_work_items.pk", ondelete="CASCADE"), primary_key=True
-    )
-    seq: Mapped[int] = mapped_column(sa.Integer, primary_key=True)
-    status: Mapped[str] = mapped_column(sa.String(200))
-    team: Mapped[str] = mapped_column(sa.String(200))
-    entered: Mapped[int] = mapped_column(sa.BigInteger)
-    left: Mapped[int | None] = mapped_column(sa.BigInteger)
-    away: Mapped[bool] = mapped_column(sa.Boolean)  # held by another team than the item's own
-    handoff: Mapped[bool] = mapped_column(sa.Boolean)  # the holder changed on entering
-    prev_team: Mapped[str | None] = mapped_column(sa.String(200))
 
 
 def epoch(value: datetime) -> int:
@@ -187,10 +81,10 @@ def save(session: Session, batch: Batch) -> None:
     """Replace every record of the batch (by source and id) in the caller's transaction."""
     src = batch.source
     changes = [c.record for c in batch.changes]
-    _replace(session, _ChangeRow, "change_id", src, [c.change_id for c in changes])
+    _replace(session, ChangeRow, "change_id", src, [c.change_id for c in changes])
     if changes:
         session.execute(
-            sa.insert(_ChangeRow),
+            sa.insert(ChangeRow),
             [
                 {
                     "source": src,
@@ -205,15 +99,15 @@ def save(session: Session, batch: Batch) -> None:
     deploys = [d.record for d in batch.deployments]
     _replace(
         session,
-        _DeploymentRow,
+        DeploymentRow,
         "deploy_id",
         src,
         [d.deploy_id for d in deploys],
-        [(_DeploymentChangeRow, "deployment_pk")],
+        [(DeploymentChangeRow, "deployment_pk")],
     )
     pks = _insert(
         session,
-        _DeploymentRow,
+        DeploymentRow,
         "deploy_id",
         [
             {
@@ -233,19 +127,19 @@ def save(session: Session, batch: Batch) -> None:
         for c in dict.fromkeys(d.changes)
     ]
     if links:
-        session.execute(sa.insert(_DeploymentChangeRow), links)
+        session.execute(sa.insert(DeploymentChangeRow), links)
     incidents = [i.record for i in batch.incidents]
     _replace(
         session,
-        _IncidentRow,
+        IncidentRow,
         "incident_id",
         src,
         [i.incident_id for i in incidents],
-        [(_IncidentCauseRow, "incident_pk")],
+        [(IncidentCauseRow, "incident_pk")],
     )
     pks = _insert(
         session,
-        _IncidentRow,
+        IncidentRow,
         "incident_id",
         [
             {
@@ -264,7 +158,7 @@ def save(session: Session, batch: Batch) -> None:
         for c in dict.fromkeys(i.root_cause)
     ]
     if causes:
-        session.execute(sa.insert(_IncidentCauseRow), causes)
+        session.execute(sa.insert(IncidentCauseRow), causes)
     _resolve_links(
         session, {c.change_id for c in changes} | {c for d in deploys for c in d.changes}
     )
@@ -273,7 +167,7 @@ def save(session: Session, batch: Batch) -> None:
 
 def _resolve_links(session: Session, change_ids: set[str]) -> None:
     """Point the links to these change ids at the (earliest) stored change of that id."""
-    L, C = _DeploymentChangeRow, _ChangeRow
+    L, C = DeploymentChangeRow, ChangeRow
     same = C.change_id == L.change_id
     for part in _chunks(sorted(change_ids)):
         session.execute(
@@ -290,11 +184,11 @@ def _save_items(session: Session, batch: Batch) -> None:
     items = [w.record for w in batch.work_items]
     _replace(
         session,
-        _WorkItemRow,
+        WorkItemRow,
         "item_id",
         batch.source,
         [w.item_id for w in items],
-        [(_IntervalRow, "item_pk")],
+        [(IntervalRow, "item_pk")],
     )
     intervals: list[dict[str, Any]] = []
     for n, w in enumerate(items):
@@ -335,12 +229,12 @@ def _save_items(session: Session, batch: Batch) -> None:
         for w in items
     ]
     _default_flow(rows, intervals)
-    pks = _insert(session, _WorkItemRow, "item_id", rows)
+    pks = _insert(session, WorkItemRow, "item_id", rows)
     for interval in intervals:
         interval["item_pk"] = pks[items[interval["item_pk"]].item_id]
     counted = [i.pop("counted_handoff", False) for i in intervals]
     for part in _chunks(intervals):
-        session.execute(sa.insert(_IntervalRow), list(part))
+        session.execute(sa.insert(IntervalRow), list(part))
     handoffs = [
         {
             "item_pk": i["item_pk"],
@@ -352,11 +246,11 @@ def _save_items(session: Session, batch: Batch) -> None:
         if flag
     ]
     for part in _chunks(handoffs):
-        session.execute(sa.insert(_HandoffRow), list(part))
+        session.execute(sa.insert(HandoffRow), list(part))
     seen = {i["status"] for i in intervals}
-    known = set(session.scalars(sa.select(_StatusNameRow.status)))
+    known = set(session.scalars(sa.select(StatusNameRow.status)))
     if seen - known:
-        session.execute(sa.insert(_StatusNameRow), [{"status": x} for x in sorted(seen - known)])
+        session.execute(sa.insert(StatusNameRow), [{"status": x} for x in sorted(seen - known)])
 
 
 def _default_flow(rows: list[dict[str, Any]], intervals: list[dict[str, Any]]) -> None:
@@ -395,10 +289,10 @@ def _default_flow(rows: list[dict[str, Any]], intervals: list[dict[str, Any]]) -
 def counts(session: Session) -> dict[str, int]:
     """Rows stored per kind of record (what an import reports)."""
     tables = {
-        "changes": _ChangeRow,
-        "deployments": _DeploymentRow,
-        "incidents": _IncidentRow,
-        "work_items": _WorkItemRow,
+        "changes": ChangeRow,
+        "deployments": DeploymentRow,
+        "incidents": IncidentRow,
+        "work_items": WorkItemRow,
     }
     return {
         name: int(session.execute(sa.select(sa.func.count()).select_from(t)).scalar_one())

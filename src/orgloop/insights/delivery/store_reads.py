@@ -20,17 +20,17 @@ from sqlalchemy.orm import Session
 from orgloop.insights.delivery import facts, flow
 from orgloop.insights.delivery.flow import ACTIVE, BACKLOG, DONE, UNCLASSIFIED, WAITING
 from orgloop.insights.delivery.models import StatusClasses
-from orgloop.insights.delivery.store import (
-    _ChangeRow,
-    _DeploymentChangeRow,
-    _DeploymentRow,
-    _HandoffRow,
-    _IncidentCauseRow,
-    _IncidentRow,
-    _IntervalRow,
-    _StatusNameRow,
-    _WorkItemRow,
-    epoch,
+from orgloop.insights.delivery.store import epoch
+from orgloop.insights.delivery.tables import (
+    ChangeRow,
+    DeploymentChangeRow,
+    DeploymentRow,
+    HandoffRow,
+    IncidentCauseRow,
+    IncidentRow,
+    IntervalRow,
+    StatusNameRow,
+    WorkItemRow,
 )
 
 
@@ -47,8 +47,8 @@ def dora_rows(
 ) -> dict[str, Any]:
     """Deployments before ``until``; changes, links and causes by database key (integers);
     only of ``services`` when given (a team's or one service's report)."""
-    D, L, C = _DeploymentRow, _DeploymentChangeRow, _ChangeRow
-    Inc, Cause = _IncidentRow, _IncidentCauseRow
+    D, L, C = DeploymentRow, DeploymentChangeRow, ChangeRow
+    Inc, Cause = IncidentRow, IncidentCauseRow
     listed = sa.select(L.deployment_pk, L.change_pk, L.change_time).where(L.change_pk.is_not(None))
     pushed = sa.select(D.pk, C.pk, C.time_created).join(C, C.head == D.main_commit)
     deploys = sa.select(D.pk, D.service, D.time_created).where(D.time_created < epoch(until))
@@ -81,7 +81,7 @@ def flow_rows(
 ) -> tuple[list[facts.ItemRow], list[facts.IntervalRow], dict[str, int]]:
     """Items whose last transition is in or after the window, their intervals in order, and the
     creation time of every introducing change they name."""
-    W, Iv = _WorkItemRow, _IntervalRow
+    W, Iv = WorkItemRow, IntervalRow
     wanted = sa.select(W.pk).where(W.time_done >= epoch(since))
     if teams is not None:
         wanted = wanted.where(W.team.in_(list(teams)))
@@ -97,9 +97,9 @@ def flow_rows(
     ).all()
     causes = sa.select(W.introduced_by).where(W.pk.in_(wanted), W.introduced_by.is_not(None))
     times = session.execute(
-        sa.select(_ChangeRow.change_id, sa.func.min(_ChangeRow.time_created))
-        .where(_ChangeRow.change_id.in_(causes))
-        .group_by(_ChangeRow.change_id)
+        sa.select(ChangeRow.change_id, sa.func.min(ChangeRow.time_created))
+        .where(ChangeRow.change_id.in_(causes))
+        .group_by(ChangeRow.change_id)
     ).all()
     return (
         [tuple(r) for r in items],  # type: ignore[misc]
@@ -118,7 +118,7 @@ def flow_items(
     """What ``flow.item_flow`` computes from intervals, computed here in SQL (a year of
     transitions stays in the database): one row per item done in the window, the defects, the
     hand-off pairs and the unclassified statuses."""
-    W, Iv = _WorkItemRow, _IntervalRow
+    W, Iv = WorkItemRow, IntervalRow
     start, end = epoch(since), epoch(until)
     wanted = sa.select(W.pk).where(W.time_done >= start)
     if teams is not None:
@@ -214,7 +214,7 @@ def flow_items_default(
     teams: Iterable[str] | None,
 ) -> dict[str, list[Any]]:
     """``flow_items`` for the default status classes, from the flow stored with each item."""
-    W = _WorkItemRow
+    W = WorkItemRow
     start, end = epoch(since), epoch(until)
     done_in = sa.and_(W.flow_done >= start, W.flow_done < end)
     if teams is not None:
@@ -231,7 +231,7 @@ def flow_items_default(
         W.handoffs,
         sa.case((unplanned, 1), else_=0),
     ).where(done_in)
-    H = _HandoffRow
+    H = HandoffRow
     pairs = (
         sa.select(H.from_team, H.to_team, sa.func.count())
         .join(W, W.pk == H.item_pk)
@@ -241,7 +241,7 @@ def flow_items_default(
     wanted = sa.select(W.pk).where(W.time_done >= start)
     if teams is not None:
         wanted = wanted.where(W.team.in_(list(teams)))
-    statuses = [r[0] for r in _raw(session, sa.select(_StatusNameRow.status))]
+    statuses = [r[0] for r in _raw(session, sa.select(StatusNameRow.status))]
     codes = flow.classify(statuses, classes)
     return {
         "items": _raw(session, items),
@@ -254,7 +254,7 @@ def flow_items_default(
 
 
 def _defects(wanted: Any, start: int, end: int) -> Any:
-    W, C = _WorkItemRow, _ChangeRow
+    W, C = WorkItemRow, ChangeRow
     return (
         sa.select(W.team, W.capability, W.time_created - sa.func.min(C.time_created))
         .join(C, C.change_id == W.introduced_by)
