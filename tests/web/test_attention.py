@@ -181,6 +181,20 @@ def test_a_flag_links_to_its_experiment_and_back(browser: TestClient) -> None:
     ]
 
 
+def test_an_experiment_whose_flag_does_not_exist_names_it_without_a_dead_link(
+    browser: TestClient,
+) -> None:
+    """search-autocomplete's flag was never created: neither page links to a 404."""
+    listed = browser.get("/experiments")
+    assert "/flags/search-autocomplete" not in links(listed.text)
+    assert "/flags/one-page-checkout" in links(listed.text)  # an existing flag is still linked
+    assert "(no such flag)" in text(listed.text)
+    page = browser.get("/experiments/search-autocomplete")
+    assert "/flags/search-autocomplete" not in links(page.text)
+    assert "no such flag: create it before starting" in text(page.text)
+    assert browser.get("/flags/search-autocomplete").status_code == 404
+
+
 # -- numbers that read well -------------------------------------------------------------------
 
 

@@ -8,8 +8,9 @@ from markupsafe import Markup
 
 from orgloop.experiments.models import Experiment
 from orgloop.experiments.service import ExperimentService
+from orgloop.flags.service import FlagService
 from orgloop.kernel.auth import Principal
-from orgloop.kernel.errors import OrgloopError
+from orgloop.kernel.errors import NotFound, OrgloopError
 from orgloop.web import charts
 from orgloop.web.cumulative import series
 from orgloop.web.links import link
@@ -20,12 +21,13 @@ STATUSES = ("draft", "running", "stopped", "decided")
 
 
 def experiments_index(
-    reader: Reader, experiments: ExperimentService, query: dict[str, str]
+    reader: Reader, experiments: ExperimentService, flags: FlagService, query: dict[str, str]
 ) -> dict[str, Any]:
     team = query.get("team") or None
     status = query.get("status") if query.get("status") in STATUSES else None
     page = experiments.list_experiments(team=team, status=status, limit=_PAGE)
     owners = reader.summaries({e.owner for e in page.items})
+    existing = {k for k in {e.flag_key for e in page.items} if _flag_exists(flags, k)}
     return {
         "team": team,
         "status": status,
@@ -35,7 +37,7 @@ def experiments_index(
         "experiments": [
             {"key": e.key, "href": f"/experiments/{e.key}", "hypothesis": e.hypothesis,
              "owner": link(e.owner, owners.get(e.owner)), "status": e.status,
-             "flag": {"key": e.flag_key, "href": f"/flags/{e.flag_key}"},
+             "flag": flag_link(e.flag_key, e.flag_key in existing),
              "started": _day(e.started_at), "decision": e.decision}
             for e in page.items
         ],
@@ -63,8 +65,26 @@ def team_options(reader: Reader) -> list[dict[str, str]]:
     ]
 
 
+def flag_link(key: str, exists: bool) -> dict[str, str | None]:
+    """An experiment's flag, linked only when the flag exists (it may not be created yet, or
+    have been deleted since)."""
+    return {"key": key, "href": f"/flags/{key}" if exists else None}
+
+
+def _flag_exists(flags: FlagService, key: str) -> bool:
+    try:
+        flags.get_flag(key)
+    except NotFound:
+        return False
+    return True
+
+
 def experiment_page(
-    reader: Reader, experiments: ExperimentService, key: str, principal: Principal
+    reader: Reader,
+    experiments: ExperimentService,
+    flags: FlagService,
+    key: str,
+    principal: Principal,
 ) -> dict[str, Any]:
     experiment = experiments.get(key)
     report, note = _report(experiments, experiment, principal)
@@ -76,7 +96,10 @@ def experiment_page(
     trend = series(experiments, experiment, actor=principal, report=report)
     owner = reader.summaries([experiment.owner]).get(experiment.owner)
     return {
-        "experiment": _about(experiment),
+        "experiment": {
+            **_about(experiment),
+            "flag": flag_link(experiment.flag_key, _flag_exists(flags, experiment.flag_key)),
+        },
         "owner": link(experiment.owner, owner),
         "report": _summary(report),
         "note": note,
@@ -113,7 +136,6 @@ def _report(
 def _about(experiment: Experiment) -> dict[str, Any]:
     return {
         "key": experiment.key, "hypothesis": experiment.hypothesis, "status": experiment.status,
-        "flag": {"key": experiment.flag_key, "href": f"/flags/{experiment.flag_key}"},
         "variations": [v.model_dump() for v in experiment.variations],
         "control": experiment.control, "method": experiment.method, "alpha": experiment.alpha,
         "correction": experiment.correction, "cuped": experiment.cuped,

@@ -68,7 +68,7 @@ def build_router(
     for path, template, page in [
         *_contract_pages(reader, contracts),
         *_flag_pages(reader, flags, experiments),
-        *_experiment_pages(reader, experiments),
+        *_experiment_pages(reader, experiments, flags),
         *(_trace_pages(reader, traces) if traces is not None else []),
     ]:
         add_page(router, path, template, page)
@@ -153,18 +153,19 @@ def _flag_pages(
 
 
 def _experiment_pages(
-    reader: Reader, experiments: ExperimentService
+    reader: Reader, experiments: ExperimentService, flags: FlagService
 ) -> list[tuple[str, str, PageBuild]]:
     # Fixed paths before "/experiments/{key}", which would otherwise take them as keys.
     return [
         ("/experiments", "experiments.html",
-         lambda r, _p: experimentviews.experiments_index(reader, experiments, _query(r))),
+         lambda r, _p: experimentviews.experiments_index(reader, experiments, flags, _query(r))),
         ("/experiments/learnings", "learnings.html",
          lambda r, _p: experimentviews.learnings_page(reader, experiments, _query(r))),
         ("/experiments/velocity", "velocity.html",
          lambda r, _p: experimentviews.velocity_page(reader, experiments, _query(r))),
         ("/experiments/{key}", "experiment.html",
-         lambda r, p: experimentviews.experiment_page(reader, experiments, r.path_params["key"], p)),
+         lambda r, p: experimentviews.experiment_page(
+             reader, experiments, flags, r.path_params["key"], p)),
     ]  # fmt: skip
 
 
