@@ -18,6 +18,7 @@ from orgloop.catalog.models import ImportRequest
 from orgloop.experiments.events import ExperimentAlert, ExperimentDecided
 from orgloop.experiments.ingest.parsing import IngestLimits, parse_batch
 from orgloop.experiments.ingest.store import EventStore
+from orgloop.experiments.lifecycle import alerts_of
 from orgloop.experiments.models import ExperimentCreate
 from orgloop.experiments.service import ExperimentService, event_store_connector
 from orgloop.kernel.auth import SYSTEM
@@ -345,3 +346,16 @@ def test_migration_matches_the_stored_rows(services: Services) -> None:
     with services.db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert [d for d in diff if "experiment" in repr(d)] == []
+
+
+def test_an_srm_alert_reads_as_a_sentence() -> None:
+    """The alert is shown as written (home page, CLI, notifications): units by variant in
+    words, not a Python dict."""
+    [(kind, message, details)] = alerts_of(
+        {"srm_mismatch": True, "srm_p_value": 0.00012, "units": {"control": 500, "treatment": 440}}
+    )
+    assert kind == "srm"
+    assert message == (
+        "sample ratio mismatch (p = 0.00012): units per variant control 500, treatment 440"
+    )
+    assert details["units"] == {"control": 500, "treatment": 440}

@@ -115,7 +115,8 @@ def alerts_of(report: dict[str, Any]) -> list[tuple[AlertKind, str, dict[str, An
     found: list[tuple[AlertKind, str, dict[str, Any]]] = []
     if report.get("srm_mismatch"):
         p = report.get("srm_p_value")
-        message = f"sample ratio mismatch (p = {p:.2g}): units per variant {report['units']}"
+        units = ", ".join(f"{v} {n}" for v, n in report["units"].items())
+        message = f"sample ratio mismatch (p = {p:.2g}): units per variant {units}"
         found.append(("srm", message, {"srm_p_value": p, "units": report["units"]}))
     for row in report.get("rows", []):
         if row["role"] == "guardrail" and row["verdict"] == "worse":
