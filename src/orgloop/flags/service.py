@@ -26,6 +26,7 @@ from orgloop.flags.models import (
     FlagUpdate,
 )
 from orgloop.flags.payload import build_payload, engine_flag, etag_of
+from orgloop.flags.rulesets import RulesetCache
 from orgloop.flags.saved_groups import SavedGroupService
 from orgloop.kernel import etags
 from orgloop.kernel.audit import AuditLog
@@ -47,6 +48,8 @@ class FlagService:
         self._bus = bus
         self._catalog = catalog
         self.groups = SavedGroupService(db=db, audit=audit, clock=clock, bus=bus, team=self._team)
+        self._rulesets = RulesetCache(self._read_ruleset)
+        bus.subscribe(FlagsChanged, self._rulesets.on_flags_changed)
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -72,7 +75,11 @@ class FlagService:
         return self._audit.list(actor=actor, resource_kind="flag", resource_id=key, limit=limit)
 
     def ruleset(self, environment: str) -> tuple[dict[str, Any], str]:
-        """The compiled payload of one environment and its strong ETag."""
+        """The compiled payload of one environment and its strong ETag, read once per change
+        heard (``rulesets.py``); the payload is shared: do not change it."""
+        return self._rulesets.get(environment)
+
+    def _read_ruleset(self, environment: str) -> tuple[dict[str, Any], str]:
         with self._db.reading() as session:
             flags = [store.to_model(r) for r in store.all_flags(session)]
             named = environment_groups(flags, environment)
