@@ -193,3 +193,27 @@ def test_a_rule_naming_a_group_and_that_groups_delete_cannot_both_win(
     assert results == {"delete": 204, "rule": 422}
     rules = api.get("/api/v1/flags/new-checkout").json()["environments"]["production"]["rules"]
     assert rules == []
+
+
+def test_a_stale_if_match_on_a_saved_group_is_412_and_changes_nothing(api: TestClient) -> None:
+    """Two people read the group; the first one's change wins, the second is told it changed."""
+    assert _group(api).status_code == 201
+    read = api.get("/api/v1/saved-groups/beta")
+    etag = read.headers["ETag"]
+    body = {"owner": "checkout", "values": ["u1", "u2", "u3"]}
+    first = api.put("/api/v1/saved-groups/beta", json=body, headers={"If-Match": etag})
+    assert first.status_code == 200
+    assert first.headers["ETag"] != etag
+    stale = api.put(
+        "/api/v1/saved-groups/beta",
+        json={"owner": "checkout", "values": ["u9"]},
+        headers={"If-Match": etag},
+    )
+    assert stale.status_code == 412
+    assert stale.json()["error"]["code"] == "precondition_failed"
+    assert api.get("/api/v1/saved-groups/beta").json()["values"] == ["u1", "u2", "u3"]
+    again = api.put(
+        "/api/v1/saved-groups/beta", json=body, headers={"If-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 200  # the ETag of the answer is the one to send next
+    assert api.put("/api/v1/saved-groups/beta", json=body).status_code == 200  # unchecked

@@ -26,7 +26,7 @@ from orgloop.flags.models import (
     SavedGroupUpdate,
 )
 from orgloop.flags.ruleset_schema import EXAMPLE, SdkRuleset
-from orgloop.flags.saved_groups import SavedGroupService
+from orgloop.flags.saved_groups import SavedGroupService, group_etag
 from orgloop.flags.service import FlagService, flag_etag
 from orgloop.flags.stream import HEARTBEAT_SECONDS, Broadcaster, ruleset_events
 from orgloop.kernel.auth import Principal
@@ -150,15 +150,24 @@ def _saved_group_routes(router: APIRouter, groups: SavedGroupService) -> None:
         caller.require_read()
         return groups.list_groups(owner=owner, limit=limit, offset=offset)
 
-    @router.get("/saved-groups/{key}")
-    def get_saved_group(key: str, caller: Caller) -> SavedGroup:
+    @router.get("/saved-groups/{key}", responses=ETAG_RESPONSES)
+    def get_saved_group(key: str, caller: Caller, response: Response) -> SavedGroup:
+        """The group, with its ``ETag``: send it back as ``If-Match`` to change it safely."""
         caller.require_read()
-        return groups.get_group(key)
+        return with_etag(response, groups.get_group(key), group_etag)
 
-    @router.put("/saved-groups/{key}")
-    def update_saved_group(key: str, body: SavedGroupUpdate, caller: Caller) -> SavedGroup:
-        """Replace the group's owner, description and values; SDKs using it are told at once."""
-        return groups.update_group(key, body, actor=caller)
+    @router.put("/saved-groups/{key}", responses=IF_MATCH_RESPONSES)
+    def update_saved_group(
+        key: str,
+        body: SavedGroupUpdate,
+        caller: Caller,
+        response: Response,
+        if_match: IfMatch = None,
+    ) -> SavedGroup:
+        """Replace the group's owner, description and values; SDKs using it are told at once.
+        With the group's ``ETag`` as ``If-Match``, only if nobody changed it since (else 412)."""
+        group = groups.update_group(key, body, actor=caller, if_match=if_match)
+        return with_etag(response, group, group_etag)
 
     @router.delete("/saved-groups/{key}", status_code=204)
     def delete_saved_group(key: str, caller: Caller) -> None:

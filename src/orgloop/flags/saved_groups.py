@@ -14,6 +14,7 @@ from orgloop.flags import store
 from orgloop.flags.events import FlagsChanged
 from orgloop.flags.groups import users_of
 from orgloop.flags.models import SavedGroup, SavedGroupCreate, SavedGroupPage, SavedGroupUpdate
+from orgloop.kernel import etags
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import Principal
 from orgloop.kernel.bus import EventBus
@@ -74,10 +75,19 @@ class SavedGroupService:
             self._record(session, actor, "saved_group.create", group.key, None, group)
         return group
 
-    def update_group(self, key: str, request: SavedGroupUpdate, *, actor: Principal) -> SavedGroup:
+    def update_group(
+        self,
+        key: str,
+        request: SavedGroupUpdate,
+        *,
+        actor: Principal,
+        if_match: str | None = None,
+    ) -> SavedGroup:
+        """``if_match``: the group's ETag as read (412 if it changed since); None: not checked."""
         owner = self._team(request.owner)
         with self._db.transaction() as session:
             row, before = self._locked(session, key, actor)
+            etags.check_if_match(if_match, group_etag(before), what=f"saved group {key}")
             actor.require_write(owner=owner, what=f"saved group {key}")
             after = before.model_copy(
                 update={
@@ -151,3 +161,8 @@ def _unique(values: list[Any]) -> list[str | int | float]:
 
 def _not_found(key: str) -> NotFound:
     return NotFound(f"no saved group {key!r}", details={"key": key})
+
+
+def group_etag(group: SavedGroup) -> str:
+    """A saved group's version as ``ETag``: the digest of its owner, description and values."""
+    return etags.etag_of(group.model_dump(mode="json", exclude={"created_at", "updated_at"}))
