@@ -52,6 +52,21 @@ def test_added_and_removed_branches() -> None:
     assert ids(changes(base, rev)) == {"response-body-one-of-added", "response-body-one-of-removed"}
 
 
+def test_an_anonymous_primitive_branch_that_changed_is_that_branch_changed() -> None:
+    """The string branch's format went from date to uuid (and the branches swapped places): one
+    change inside the string branch, not a branch removed and another added."""
+    base = _with_composition("anyOf", [{"type": "string", "format": "date"}, {"type": "integer"}])
+    rev = _with_composition("anyOf", [{"type": "integer"}, {"type": "string", "format": "uuid"}])
+    found = [c for c in changes(base, rev) if c.operation == "GET /pets/{id}"]
+    assert [c.id for c in found] == ["response-body-type-changed"]
+    assert found[0].path.endswith("/schema/anyOf/1")
+    # Two changed branches of one type cannot be told apart by it: removed and added.
+    twins = [{"type": "string", "format": "date"}, {"type": "string", "maxLength": 3}]
+    changed = [{"type": "string", "format": "uuid"}, {"type": "string", "maxLength": 4}]
+    found_ids = ids(changes(_with_composition("anyOf", twins), _with_composition("anyOf", changed)))
+    assert {"response-body-any-of-removed", "response-body-any-of-added"} <= found_ids
+
+
 def test_allof_restructure_with_same_content_is_not_a_change() -> None:
     base = pets_spec()
     rev = pets_spec()

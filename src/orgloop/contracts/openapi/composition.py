@@ -1,6 +1,9 @@
 """allOf, oneOf and anyOf: merge allOf, match oneOf/anyOf branches by name or content.
 
 Branches are matched by ``$ref`` component name first, then by fingerprint, then by ``title``,
+then by primitive ``type`` where one unmatched anonymous branch on each side has it (a
+``{type: string, maxLength: 10}`` that became ``maxLength: 20`` is that branch changed, not one
+removed and another added; objects and arrays are told apart by their content, not their type),
 never by position, so reordering branches is not a change.
 """
 
@@ -71,7 +74,31 @@ def match(
                 pairs.append((i, j2))
                 left.discard(i)
                 right.discard(j2)
+    base_types = _unique_types(d.base, base, left)
+    rev_types = _unique_types(d.rev, rev, right)
+    for kind, i in base_types.items():
+        partner = rev_types.get(kind)
+        if partner is not None:
+            pairs.append((i, partner))
+            left.discard(i)
+            right.discard(partner)
     return sorted(left), sorted(right), pairs
+
+
+_PRIMITIVES = frozenset({"string", "integer", "number", "boolean", "null"})
+
+
+def _unique_types(doc: Document, branches: list[Any], unmatched: set[int]) -> dict[str, int]:
+    """Among the unmatched anonymous branches, each primitive ``type`` exactly one of them has."""
+    seen: dict[str, list[int]] = {}
+    for i in sorted(unmatched):
+        if ref_name(branches[i]) is not None:
+            continue  # a named component that left is removed, whatever its type
+        node = doc.deref(branches[i])
+        kind = node.get("type") if isinstance(node, dict) else None
+        if isinstance(kind, str) and kind in _PRIMITIVES:
+            seen.setdefault(kind, []).append(i)
+    return {kind: found[0] for kind, found in seen.items() if len(found) == 1}
 
 
 def _title(node: Any) -> str | None:
