@@ -14,7 +14,7 @@ from typing import Any
 
 from orgloop.contracts.openapi.document import Document, ref_name
 from orgloop.contracts.openapi.model import Event, Site
-from orgloop.contracts.openapi.schema_keywords import add
+from orgloop.contracts.openapi.schema_keywords import add, is_nullable
 from orgloop.contracts.openapi.schema_walk import Differ, nest
 
 _ANNOTATIONS = {"description", "title", "example", "examples", "deprecated", "externalDocs"}
@@ -129,6 +129,54 @@ def diff_branches(
 def _annotation(doc: Document, node: Any) -> bool:
     target = doc.deref(node)
     return isinstance(target, dict) and bool(target) and set(target) <= _ANNOTATIONS
+
+
+def null_wrapping(
+    d: Differ, site: Site, b: dict[str, Any], r: dict[str, Any], out: list[Event]
+) -> bool:
+    """``X`` that became ``oneOf: [{type: "null"}, X]`` (or ``anyOf``), or the reverse: with the
+    same ``X`` inside, one became-nullable (or became-not-nullable) and nothing else; with a
+    changed ``X``, the changes of ``X`` alone (not a pure nullability change)."""
+    base_wrap, rev_wrap = _null_wrapped(d.base, b), _null_wrapped(d.rev, r)
+    if (base_wrap is None) == (rev_wrap is None):
+        return False
+    if rev_wrap is not None:
+        keyword, index, inner = rev_wrap
+        events = d.diff(site, b, inner)
+        nest(out, events, f"{keyword}[#{index}]", f"/{keyword}/{index}")
+        before, after = is_nullable(b), True
+    else:
+        assert base_wrap is not None
+        events = d.diff(site, base_wrap[2], r)
+        out.extend(events)
+        before, after = True, is_nullable(r)
+    if not events and before != after:
+        add(out, site, "became-nullable" if after else "became-not-nullable", "")
+    return True
+
+
+def _null_wrapped(doc: Document, schema: dict[str, Any]) -> tuple[str, int, Any] | None:
+    """``(keyword, index, X)`` when ``schema`` is only ``oneOf``/``anyOf`` of ``X`` and
+    ``{type: "null"}`` (annotations aside); else None."""
+    for keyword in ("oneOf", "anyOf"):
+        branches = schema.get(keyword)
+        if not isinstance(branches, list) or len(branches) != 2:
+            continue
+        if set(schema) - _ANNOTATIONS - {keyword}:
+            return None
+        nulls = [i for i, branch in enumerate(branches) if _is_null(doc.deref(branch))]
+        if len(nulls) == 1:
+            index = 1 - nulls[0]
+            return keyword, index, branches[index]
+    return None
+
+
+def _is_null(node: Any) -> bool:
+    return (
+        isinstance(node, dict)
+        and node.get("type") == "null"
+        and not set(node) - _ANNOTATIONS - {"type"}
+    )
 
 
 def wrapped_in_one_of(

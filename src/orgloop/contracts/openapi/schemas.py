@@ -66,6 +66,8 @@ class SchemaDiffer:
 
     def _compare(self, site: Site, b: dict[str, Any], r: dict[str, Any]) -> list[Event]:
         out: list[Event] = []
+        if composition.null_wrapping(self, site, b, r, out):
+            return out
         if composition.wrapped_in_one_of(self, site, b, r, out):
             return out
         bm, rm = composition.merged(self.base, b), composition.merged(self.rev, r)
