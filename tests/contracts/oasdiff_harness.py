@@ -130,6 +130,5 @@ KNOWN_GAPS: dict[str, str] = {
     "TestRequestQueryParamMultiTypeToFormExplodeArraySafe": "form/explode parameter serialisation",
     "TestRequestBodyAnyOfMultiMediaTypeDetails": "anyOf branches matched by title across media types",
     "TestRequestPropertyPatternRemoved": "one fixture pair changes and removes patterns at once",
-    "TestWebhookOperationChangesDetected": "operations inside 3.1 webhooks are not compared yet",
 }
 """Applicable cases orgloop does not pass yet, with the reason; they run as strict xfails."""

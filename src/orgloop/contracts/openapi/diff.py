@@ -11,7 +11,7 @@ from orgloop.contracts.openapi.context import Context, Operation
 from orgloop.contracts.openapi.document import Document
 from orgloop.contracts.openapi.model import Change, Settings
 from orgloop.contracts.openapi.parameters import diff_parameters
-from orgloop.contracts.openapi.paths import diff_paths
+from orgloop.contracts.openapi.paths import diff_paths, diff_webhooks
 from orgloop.contracts.openapi.policy import Policy
 from orgloop.contracts.openapi.responses import diff_responses
 
@@ -32,6 +32,7 @@ def diff(
     ctx = Context(base, revision, settings)
     if not _same(base, revision):
         diff_paths(ctx, _operation)
+        diff_webhooks(ctx, _operation)
         security.diff_security(ctx)
         info.diff_components_and_webhooks(ctx)
     changes = ctx.changes

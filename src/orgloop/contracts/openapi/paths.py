@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from orgloop.contracts.openapi.context import METHODS, Context, Operation
-from orgloop.contracts.openapi.document import Document
+from orgloop.contracts.openapi.document import Document, escape
 from orgloop.contracts.openapi.lifecycle import (
     InvalidStability,
     deprecation_outcome,
@@ -71,6 +71,27 @@ def diff_paths(
                 on_operation(ctx, kept, bitem, ritem)
 
 
+def diff_webhooks(
+    ctx: Context, on_operation: Callable[[Context, Operation, dict[str, Any], dict[str, Any]], None]
+) -> None:
+    """The operations of 3.1 webhooks both documents have, compared as operations are (a
+    webhook added or removed is reported with the components)."""
+    base = ctx.base.root.get("webhooks") or {}
+    rev = ctx.rev.root.get("webhooks") or {}
+    if not isinstance(base, dict) or not isinstance(rev, dict):
+        return
+    for name in sorted(set(base) & set(rev)):
+        bitem, ritem = ctx.node(ctx.base, base[name]), ctx.node(ctx.rev, rev[name])
+        if ctx.base.fingerprint(bitem) == ctx.rev.fingerprint(ritem):
+            continue
+        bops, rops = operations(bitem), operations(ritem)
+        for method in [m for m in METHODS if m in bops and m in rops]:
+            located = (f"{method.upper()} webhook {name}", f"/webhooks/{escape(name)}/{method}")
+            kept = _modified(ctx, method, name, bops[method], rops[method], located=located)
+            if kept is not None:
+                on_operation(ctx, kept, bitem, ritem)
+
+
 def _renamed(base_path: str, rev_path: str) -> tuple[tuple[str, str], ...]:
     """The revision's path parameter names that differ from the base's at the same position."""
     names = (_PARAM.findall(base_path), _PARAM.findall(rev_path))
@@ -117,9 +138,11 @@ def _modified(
     bop: dict[str, Any],
     rop: dict[str, Any],
     renamed: tuple[tuple[str, str], ...] = (),
+    located: tuple[str, str] | None = None,
 ) -> Operation | None:
-    """Lifecycle findings of a kept operation; the operation unless its stability filters it."""
-    label, pointer = Operation.locate(method, path)
+    """Lifecycle findings of a kept operation; the operation unless its stability filters it.
+    ``located``: its label and pointer when it is not under ``paths`` (a webhook's)."""
+    label, pointer = located or Operation.locate(method, path)
     try:
         old = stability_of(bop)
     except InvalidStability as err:
