@@ -1,10 +1,9 @@
 """allOf, oneOf and anyOf: merge allOf, match oneOf/anyOf branches by name or content.
 
 Branches are matched by ``$ref`` component name first, then by fingerprint, then by ``title``,
-then by primitive ``type`` where one unmatched anonymous branch on each side has it (a
+then by ``type`` where one unmatched anonymous branch on each side has it (a
 ``{type: string, maxLength: 10}`` that became ``maxLength: 20`` is that branch changed, not one
-removed and another added; objects and arrays are told apart by their content, not their type),
-never by position, so reordering branches is not a change.
+removed and another added), never by position, so reordering branches is not a change.
 """
 
 from __future__ import annotations
@@ -85,18 +84,15 @@ def match(
     return sorted(left), sorted(right), pairs
 
 
-_PRIMITIVES = frozenset({"string", "integer", "number", "boolean", "null"})
-
-
 def _unique_types(doc: Document, branches: list[Any], unmatched: set[int]) -> dict[str, int]:
-    """Among the unmatched anonymous branches, each primitive ``type`` exactly one of them has."""
+    """Among the unmatched anonymous branches, each ``type`` exactly one of them has."""
     seen: dict[str, list[int]] = {}
     for i in sorted(unmatched):
         if ref_name(branches[i]) is not None:
             continue  # a named component that left is removed, whatever its type
         node = doc.deref(branches[i])
         kind = node.get("type") if isinstance(node, dict) else None
-        if isinstance(kind, str) and kind in _PRIMITIVES:
+        if isinstance(kind, str):
             seen.setdefault(kind, []).append(i)
     return {kind: found[0] for kind, found in seen.items() if len(found) == 1}
 
