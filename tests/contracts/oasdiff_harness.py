@@ -124,7 +124,6 @@ VERDICTS: dict[str, Verdict] = {}
 
 KNOWN_GAPS: dict[str, str] = {
     "TestMediaTypeSchemaExistence": "media types are matched by exact name, not by name family",
-    "TestRequestPropertyStability_InvalidLevel": "invalid x-stability-level on properties",
     "TestBreaking_RequestParameterMaxItemsWithoutFlatten": "allOf flattening is always on",
     "TestRequestQueryParamMultiTypeToFormExplodeArraySafe": "form/explode parameter serialisation",
     "TestRequestBodyAnyOfMultiMediaTypeDetails": "anyOf branches matched by title across media types",

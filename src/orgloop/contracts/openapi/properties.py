@@ -139,7 +139,8 @@ class _Emitter:
             self._add(f"{prefix}-{_DEPRECATION[outcome]}", name)
         try:
             old, new = stability_of(bn), stability_of(rn)
-        except InvalidStability:
+        except InvalidStability as err:  # a property's level is checked like an operation's
+            self._add("api-invalid-stability-level", name, str(err))
             return
         if old != new and (old or new):
             change = "decreased" if stability_rank(new) < stability_rank(old) else "increased"
