@@ -127,6 +127,5 @@ KNOWN_GAPS: dict[str, str] = {
     "TestBreaking_RequestParameterMaxItemsWithoutFlatten": "allOf flattening is always on",
     "TestRequestQueryParamMultiTypeToFormExplodeArraySafe": "form/explode parameter serialisation",
     "TestRequestBodyAnyOfMultiMediaTypeDetails": "anyOf branches matched by title across media types",
-    "TestRequestPropertyPatternRemoved": "one fixture pair changes and removes patterns at once",
 }
 """Applicable cases orgloop does not pass yet, with the reason; they run as strict xfails."""

@@ -169,7 +169,8 @@ _ANY_STRING = {".*", "^.*$", "^.*", ".*$", "^(.*)$"}
 
 
 def check_pattern(site: Site, b: dict[str, Any], r: dict[str, Any], out: list[Event]) -> None:
-    before, after = b.get("pattern"), r.get("pattern")
+    # An empty pattern matches every string: it is no pattern (as oasdiff reads it).
+    before, after = b.get("pattern") or None, r.get("pattern") or None
     if before == after:
         return
     if before is None:
