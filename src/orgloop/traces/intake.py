@@ -63,6 +63,7 @@ class Flat:
     accepted: int = 0
     rejected: int = 0
     reasons: list[str] = field(default_factory=list)
+    resend_key: bytes = b""  # what recognises this export sent again (``resend.key_of``)
 
     def message(self) -> str:
         if not self.rejected:

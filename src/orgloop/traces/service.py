@@ -94,6 +94,7 @@ class TraceService:
         self._index_read = 0.0
         self._seen_services: set[str] = set()
         self._recent = resend.RecentExports()
+        self._recent_seeded = False
         self._queued: Counter[str] = Counter()
         self._queued_lock = threading.Lock()
         self._ticker: threading.Thread | None = None
@@ -142,6 +143,7 @@ class TraceService:
             )
         body = raw if raw is not None else request.SerializeToString()
         key = resend.key_of(body, environment)
+        self._seed_recent()
         earlier = self._recent.earlier(key)
         if earlier is not None:
             first, committed = earlier
@@ -155,6 +157,7 @@ class TraceService:
             config=self.settings.pairing,
             raw=body,
         )
+        flat.resend_key = key
         self._start_ticker()
         self._check_share(flat.services)
         with self._lock:
@@ -173,6 +176,23 @@ class TraceService:
         )
         self._recent.remember(key, summary, committed)
         return summary, committed
+
+    def _seed_recent(self) -> None:
+        """Once per process: remember the exports stored before it started, so that a resend
+        arriving after a restart is recognised too."""
+        if self._recent_seeded:
+            return
+        with self._lock:
+            if self._recent_seeded:
+                return
+            stored = self._store.recent_exports(resend.DEFAULT_CAPACITY)
+            self._recent.seed(
+                [
+                    (key, IngestSummary(accepted=spans, rejected=rejected, message=message))
+                    for key, spans, rejected, message in stored
+                ]
+            )
+            self._recent_seeded = True
 
     def _check_share(self, services: dict[str, int]) -> None:
         """Under load, refuse (429) a service whose spans fill more than half the queue, so one

@@ -61,6 +61,11 @@ CREATE TABLE IF NOT EXISTS edges (
     variant VARCHAR NOT NULL,
     env VARCHAR NOT NULL
 );
+-- Added later, so files written before have them too (at the end: the writer inserts by
+-- position): what recognises the export sent again, and its first reply.
+ALTER TABLE exports ADD COLUMN IF NOT EXISTS resend_key BLOB;
+ALTER TABLE exports ADD COLUMN IF NOT EXISTS rejected INTEGER;
+ALTER TABLE exports ADD COLUMN IF NOT EXISTS message VARCHAR;
 CREATE TABLE IF NOT EXISTS services_seen (
     service VARCHAR PRIMARY KEY,
     spans BIGINT NOT NULL,
@@ -110,6 +115,19 @@ class SpanStore(SpanReads):
 
     def pending_spans(self) -> int:
         return self._writer.pending_spans()
+
+    def recent_exports(self, limit: int) -> list[tuple[bytes, int, int, str]]:
+        """The newest ``limit`` stored exports' resend keys, spans, rejected spans and message,
+        oldest first; nothing when the file was never written."""
+        if self._con_ is None and not self.path.exists():
+            return []
+        rows = self._read(
+            "SELECT resend_key, spans, coalesce(rejected, 0), coalesce(message, '') FROM "
+            "(SELECT * FROM exports WHERE resend_key IS NOT NULL ORDER BY id DESC LIMIT ?) "
+            "ORDER BY id",
+            [limit],
+        )
+        return [(bytes(r[0]), int(r[1]), int(r[2]), str(r[3])) for r in rows]
 
     def retry_after(self) -> int:
         """Seconds a refused client should wait: about how long the backlog takes to store."""

@@ -184,6 +184,9 @@ class SpanWriter:
                     "spans": pa.array([f.accepted for f, _ in exports], pa.int32()),
                     "body_bytes": pa.array([len(f.body) for f, _ in exports], pa.int32()),
                     "body": pa.array([_compress(f.body) for f, _ in exports], pa.binary()),
+                    "resend_key": pa.array([f.resend_key or None for f, _ in exports], pa.binary()),
+                    "rejected": pa.array([f.rejected for f, _ in exports], pa.int32()),
+                    "message": [f.message() for f, _ in exports],
                 }
             )
         ).insert_into("exports")
