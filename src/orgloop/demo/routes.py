@@ -6,23 +6,27 @@ generator) and the request's path parameters and JSON body. Three services carry
 and its true effect (``traffic.EFFECTS``): checkout (one-page-checkout, applied to the seconds a
 customer takes), recommendations (recommendations-v2, the spend it adds) and orders
 (guided-packing, the packing mistakes). The longest synchronous chain is
-storefront -> checkout -> orders -> inventory -> shipping -> identity.
+storefront -> checkout -> orders -> inventory -> shipping -> identity. Each service tracks the
+visit's events it knows of (purchases, checkout time, payment failures, packing mistakes, returns,
+late deliveries); their moment is the visit's simulated one (see ``service.simulated_now``).
 """
 
 from __future__ import annotations
 
-import zlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import numpy as np
 
-from orgloop.demo.traffic import EFFECTS
+from orgloop.demo.traffic import EFFECTS, packing_mistakes
 from orgloop.sdk import Client
 
 Body = dict[str, Any]
+
+CACHED_SECONDS = 10.0
+"""How long recommendations and cart reuse the product catalog's list before asking again."""
 
 
 @dataclass
@@ -30,15 +34,24 @@ class Context:
     """What a handler may use: flags and events, its peers over HTTP, a little memory."""
 
     flags: Client
-    http: httpx.AsyncClient
-    peers: dict[str, str]  # service name -> base URL
+    peers: dict[str, httpx.AsyncClient]  # service name -> a client with its base URL
     carts: dict[str, list[float]] = field(default_factory=dict)
+    cached: dict[tuple[str, str], tuple[float, Body]] = field(default_factory=dict)
 
     async def call(self, service: str, method: str, path: str, body: Body | None = None) -> Body:
-        response = await self.http.request(method, self.peers[service] + path, json=body)
+        response = await self.peers[service].request(method, path, json=body)
         response.raise_for_status()
         result: Body = response.json()
         return result
+
+    async def get_cached(self, service: str, path: str, seconds: float = CACHED_SECONDS) -> Body:
+        """``GET path`` from ``service``, its answer reused for ``seconds`` (what rarely changes)."""
+        now = time.monotonic()
+        hit = self.cached.get((service, path))
+        if hit is None or now - hit[0] > seconds:
+            hit = (now, await self.call(service, "GET", path))
+            self.cached[(service, path)] = hit
+        return hit[1]
 
     def variant(self, experiment: str, customer: str) -> str:
         return "treatment" if self.flags.is_on(experiment, {"id": customer}) else "control"
@@ -60,7 +73,10 @@ async def visit(ctx: Context, path: dict[str, str], body: Body) -> Body:
         "checkout",
         "POST",
         "/v1/checkouts",
-        {"customer": customer, "seconds": body["seconds"], "mistakes": body["mistakes"]},
+        {
+            key: body[key]
+            for key in ("customer", "seconds", "mistakes", "failures", "returned", "late")
+        },
     )
     for amount in done["amounts"]:
         ctx.flags.track("purchase", customer, value=round(amount * shown["boost"], 2))
@@ -77,7 +93,7 @@ async def recommend(ctx: Context, path: dict[str, str], body: Body) -> Body:
     """recommendations: what this customer may also like; v2 sells ~15% more."""
     customer = path["customer"]
     variant = ctx.variant("recommendations-v2", customer)
-    await ctx.call("product-catalog", "GET", "/v1/products")
+    await ctx.get_cached("product-catalog", "/v1/products")
     await ctx.call("orders", "GET", f"/v1/customers/{customer}/orders")  # past purchases
     return {"variant": variant, "boost": _effect("recommendations-v2", variant)}
 
@@ -87,8 +103,8 @@ async def products(ctx: Context, path: dict[str, str], body: Body) -> Body:
 
 
 async def add_items(ctx: Context, path: dict[str, str], body: Body) -> Body:
-    """cart: prices from the catalog, stock from inventory."""
-    await ctx.call("product-catalog", "GET", "/v1/products")
+    """cart: prices from the catalog (kept for a few seconds), stock from inventory."""
+    await ctx.get_cached("product-catalog", "/v1/products")
     await ctx.call("inventory", "GET", "/v1/stock/sku-1")
     ctx.carts[path["customer"]] = list(body["amounts"])
     return {"items": len(body["amounts"])}
@@ -105,9 +121,14 @@ async def check_out(ctx: Context, path: dict[str, str], body: Body) -> Body:
     cart = await ctx.call("cart", "GET", f"/v1/carts/{customer}")
     if variant == "control":  # the four-step checkout asks for the account on a page of its own
         await ctx.call("identity", "GET", f"/v1/customers/{customer}")
-    await ctx.call("payments", "POST", "/v1/payments", {"customer": customer})
+    await ctx.call(
+        "payments", "POST", "/v1/payments", {"customer": customer, "failures": body["failures"]}
+    )
     order = await ctx.call(
-        "orders", "POST", "/v1/orders", {"customer": customer, "mistakes": body["mistakes"]}
+        "orders",
+        "POST",
+        "/v1/orders",
+        {key: body[key] for key in ("customer", "mistakes", "returned", "late")},
     )
     seconds = body["seconds"] * _effect("one-page-checkout", variant)
     ctx.flags.track("checkout_completed", customer, value=round(seconds, 2))
@@ -115,6 +136,9 @@ async def check_out(ctx: Context, path: dict[str, str], body: Body) -> Body:
 
 
 async def pay(ctx: Context, path: dict[str, str], body: Body) -> Body:
+    """payments: the attempts that failed before the one that went through."""
+    for _ in range(int(body["failures"])):
+        ctx.flags.track("payment_failed", body["customer"])
     return {"status": "authorised"}
 
 
@@ -122,12 +146,13 @@ async def place_order(ctx: Context, path: dict[str, str], body: Body) -> Body:
     """orders: guided packing makes ~18% fewer packing mistakes."""
     customer = body["customer"]
     variant = ctx.variant("guided-packing", customer)
-    await ctx.call("inventory", "POST", "/v1/reservations", {"customer": customer})
+    reservation = {"customer": customer, "late": body["late"]}  # shipping's, passed on
+    await ctx.call("inventory", "POST", "/v1/reservations", reservation)
     rate = float(body["mistakes"]) * _effect("guided-packing", variant)
-    # Seeded by the customer: the same run gives the same mistakes, whatever the visits' order.
-    rng = np.random.default_rng(zlib.crc32(customer.encode()))
-    for _ in range(int(rng.poisson(rate))):
+    for _ in range(packing_mistakes(customer, rate)):
         ctx.flags.track("packing_mistake", customer)
+    if body["returned"]:
+        ctx.flags.track("order_returned", customer)
     return {"variant": variant}
 
 
@@ -146,7 +171,10 @@ async def reserve(ctx: Context, path: dict[str, str], body: Body) -> Body:
 
 
 async def ship(ctx: Context, path: dict[str, str], body: Body) -> Body:
+    """shipping: books the carrier to the customer's address; some deliveries arrive late."""
     await ctx.call("identity", "GET", f"/v1/customers/{body['customer']}/address")
+    if body["late"]:
+        ctx.flags.track("delivery_late", body["customer"])
     return {"carrier": "acme-post"}
 
 

@@ -10,6 +10,7 @@ that wrap prctl are unmaintained); elsewhere the demo's Ctrl-C and SIGTERM clean
 from __future__ import annotations
 
 import ctypes
+import importlib.util
 import os
 import signal
 import socket
@@ -62,6 +63,18 @@ def die_with_parent() -> Callable[[], None] | None:
             os._exit(1)
 
     return hook
+
+
+def skip_sniffio() -> None:
+    """Have httpcore's asynchronous requests take asyncio without searching for sniffio.
+
+    httpcore asks sniffio which event loop runs, on every request and response. sniffio is not
+    installed (nothing here runs on trio) and Python searches the disk again for a module that
+    failed to import, each time: about a tenth of a busy service's CPU. A failed import recorded
+    as ``None`` fails at once, and httpcore falls back to asyncio as it would anyway.
+    """
+    if "sniffio" not in sys.modules and importlib.util.find_spec("sniffio") is None:
+        sys.modules["sniffio"] = None  # type: ignore[assignment]
 
 
 def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:

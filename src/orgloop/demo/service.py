@@ -2,26 +2,39 @@
 
 A FastAPI app with the routes ``routes.ROUTES[NAME]``, flags and events through
 ``orgloop.sdk.Client``, traces through ``orgloop.sdk.instrument`` (so the httpx calls to its peers
-carry ``traceparent``). Read from the environment: ``ORGLOOP_URL``, ``ORGLOOP_SDK_KEY`` and
-``ORGLOOP_DEMO_PEERS`` (JSON: service name -> base URL). ``POST /admin/flush`` (untraced) sends
-what is queued, so the demo analyses complete data.
+carry ``traceparent`` and ``baggage``). Read from the environment: ``ORGLOOP_URL``,
+``ORGLOOP_SDK_KEY`` and ``ORGLOOP_DEMO_PEERS`` (JSON: service name -> base URL). ``POST
+/admin/flush`` (untraced) sends what is queued, so the demo analyses complete data.
+
+The SDK client's clock is the request's simulated moment: the baggage entry
+``traffic.SIMULATED_TIME`` the traffic sends with each visit, which OpenTelemetry keeps in the
+request's context and propagates to every call the request makes (the real time when a request
+carries none). Spans keep the real time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
+import time
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from typing import Any
 
 import httpx
 import uvicorn
 from fastapi import FastAPI, Request
+from opentelemetry import baggage
 
 from orgloop.demo.routes import ROUTES, VERSIONS, Context, Handler
+from orgloop.demo.server import skip_sniffio
+from orgloop.demo.traffic import SIMULATED_TIME
 from orgloop.sdk import Client, Telemetry, instrument
+
+PEER_CONNECTIONS = 16
+"""Connections to each peer at most: more than the customers the traffic sends at once."""
 
 
 def build_app(name: str, *, url: str, sdk_key: str, peers: dict[str, str]) -> FastAPI:
@@ -34,18 +47,21 @@ def build_app(name: str, *, url: str, sdk_key: str, peers: dict[str, str]) -> Fa
         flush_interval=1.0,
         batch_size=500,
         buffer_size=200_000,
+        clock=simulated_now,  # each exposure and event at its visit's simulated moment
     )
     state: dict[str, Any] = {}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         flags.wait_until_ready(30)
-        # Idle connections are closed by the client (30 s) before the peer's server does (75 s),
-        # and a refused connection is tried again: under load a peer's backlog may be full.
-        limits = httpx.Limits(max_connections=64, keepalive_expiry=30)
-        transport = httpx.AsyncHTTPTransport(limits=limits, retries=3)
-        async with httpx.AsyncClient(timeout=60, transport=transport) as http:
-            state["ctx"] = Context(flags=flags, http=http, peers=peers)
+        async with AsyncExitStack() as clients:
+            state["ctx"] = Context(
+                flags=flags,
+                peers={
+                    peer: await clients.enter_async_context(_client(base))
+                    for peer, base in peers.items()
+                },
+            )
             yield
         flags.close()
         telemetry: Telemetry = state["telemetry"]
@@ -77,6 +93,37 @@ def build_app(name: str, *, url: str, sdk_key: str, peers: dict[str, str]) -> Fa
     return app
 
 
+def simulated_now() -> float:
+    """The simulated moment of the request being served (epoch seconds), else the real time."""
+    at = baggage.get_baggage(SIMULATED_TIME)
+    if at is None:
+        return time.time()
+    try:
+        moment = float(str(at))
+    except ValueError:  # not a number: the request is not the demo's traffic
+        return time.time()
+    return moment if math.isfinite(moment) else time.time()
+
+
+def _client(base_url: str) -> httpx.AsyncClient:
+    """A client for one peer: its own small pool, every connection kept alive.
+
+    One pool per peer, sized for the requests in flight (``PEER_CONNECTIONS``): httpcore walks
+    every connection of a pool on each request and response, so one big pool shared by all peers
+    cost the storefront most of its CPU. Keeping as many connections alive as the pool may open
+    (httpx keeps 20 by default) means none is closed and reopened under load. Idle connections
+    are closed by the client (30 s) before the peer's server does (75 s), and a refused
+    connection is tried again: under load a peer's backlog may be full.
+    """
+    limits = httpx.Limits(
+        max_connections=PEER_CONNECTIONS,
+        max_keepalive_connections=PEER_CONNECTIONS,
+        keepalive_expiry=30,
+    )
+    transport = httpx.AsyncHTTPTransport(limits=limits, retries=3)
+    return httpx.AsyncClient(base_url=base_url, timeout=60, transport=transport)
+
+
 def _endpoint(handler: Handler, state: dict[str, Any]) -> Any:
     async def endpoint(request: Request) -> dict[str, Any]:
         body = await request.json() if request.method == "POST" else {}
@@ -95,6 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     # exported every half second so the graph fills while the traffic runs.
     os.environ.setdefault("OTEL_PYTHON_ASGI_EXCLUDED_URLS", "health,admin/flush")
     os.environ.setdefault("OTEL_BSP_SCHEDULE_DELAY", "500")
+    skip_sniffio()
     app = build_app(
         args.name,
         url=os.environ["ORGLOOP_URL"],

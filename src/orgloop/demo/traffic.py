@@ -1,28 +1,36 @@
-"""Simulated customers of the demo shop, driven through the real SDK.
+"""Simulated customers of the demo shop: their habits, their two periods, their visits.
 
 Each customer has habits (how fast they check out, how much and how often they buy, how error-prone
 the packing of their orders is) drawn once from a seeded generator. The shop then lives two
-periods: before the experiments (the events CUPED uses as covariates) and after each customer is
-assigned by evaluating the flags with ``orgloop.sdk.Client`` (which records the exposures). In the
-second period the treatment variants carry the true effects in ``EFFECTS``, so the analysis can be
-checked against the truth.
+periods: before the experiments (the shop's history, the events CUPED uses as covariates, sent
+through ``orgloop.sdk.Client`` directly) and the experiment period, in which each customer visits
+the storefront over HTTP (``visits``): the shop's services evaluate the flags with the SDK (which
+records the exposures), apply the treatment's true effect (``EFFECTS``) and track the events, so
+the analysis can be checked against the truth. Customers beyond ``online`` (a knob for shorter
+runs) live the experiment period through the SDK here instead, from the same flags.
 
-Time is compressed: each customer arrives at a moment of the last ``days`` (simulated, ending
-now), shopped on an earlier day before, and shops in the hours after arriving; the SDK stamps each
-event and exposure with that simulated time (a ``SimulatedClock`` given to ``Client``), so the
-analysis sees the experiments run for days. The customers who visit the services over HTTP are
-today's: the services stamp their own events with the real time.
+Time is compressed: each customer visits at a moment of the last ``days`` (simulated, ending
+now) and shopped on an earlier day before. Every event and exposure is stamped with its simulated
+moment: here by a ``SimulatedClock`` given to ``Client``; in the services by the moment each visit
+carries (the W3C baggage entry ``SIMULATED_TIME``, which OpenTelemetry propagates along every call
+the visit makes), read by the clock of each service's ``Client``. So the analysis sees the
+experiments run for days. The spans keep the real time: the service graph is today's traffic.
 """
 
 from __future__ import annotations
 
 import time
+import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 import numpy as np
 
 from orgloop.sdk import Client
+
+SIMULATED_TIME = "demo.simulated-time"
+"""The baggage entry carrying a visit's simulated moment (epoch seconds) to every service."""
 
 EFFECTS: dict[str, float] = {
     "one-page-checkout": -0.28,  # checkout seconds
@@ -45,7 +53,8 @@ class SimulatedClock:
 @dataclass(frozen=True)
 class Timeline:
     """Per customer (indexed like ``Customers.ids``): epoch seconds of arrival (exposure), of
-    the earlier shopping (the covariate period) and of the shopping after arriving."""
+    the earlier shopping (the covariate period) and of the shopping after arriving (for the
+    first ``online`` customers, who shop in the visit they arrive with: the arrival)."""
 
     arrival: np.ndarray
     before: np.ndarray
@@ -56,14 +65,12 @@ class Timeline:
         cls, n: int, online: int, days: float, end: float, rng: np.random.Generator
     ) -> Timeline:
         day = 86_400.0
-        # Arrivals spread evenly over the days; the services' customers come last (today).
-        arrival = end - rng.uniform(0.0, days * day, n)
-        arrival[:online] = end
+        arrival = end - rng.uniform(0.0, days * day, n)  # spread evenly over the days
         before = arrival - rng.uniform(0.5 * day, 6 * day, n)  # within CUPED's 14-day look back
         after = arrival + np.minimum(
             rng.uniform(60.0, 0.25 * day, n), np.maximum(end - arrival, 1.0)
         )
-        after[:online] = end
+        after[:online] = arrival[:online]
         return cls(arrival, before, np.minimum(after, end))
 
 
@@ -82,7 +89,7 @@ class Customers:
         return cls(
             ids=[f"customer-{i:05d}" for i in range(n)],
             seconds=rng.lognormal(np.log(95), 0.35, n),
-            orders=rng.gamma(4.0, 1.5 / 4.0, n),
+            orders=rng.gamma(4.0, 3.0 / 4.0, n),
             basket=rng.lognormal(np.log(35), 0.5, n),
             mistakes=rng.gamma(3.0, 1.5 / 3.0, n),
         )
@@ -93,9 +100,19 @@ class Visit:
     """One customer's period as the storefront receives it, before any experiment's effect."""
 
     customer: str
+    at: float  # the simulated moment (epoch seconds), sent as baggage, not in the body
     seconds: float
     amounts: list[float]
     mistakes: float  # expected wrongly packed items
+    failures: int  # payment attempts that failed
+    returned: bool
+    late: bool  # the delivery
+
+    def body(self) -> dict[str, Any]:
+        """What ``POST /v1/visits`` receives."""
+        fields = asdict(self)
+        del fields["at"]
+        return fields
 
 
 @dataclass(frozen=True)
@@ -112,10 +129,11 @@ def period(
     rng: np.random.Generator,
     treated: dict[str, np.ndarray] | None,
     online: int = 0,
+    at: np.ndarray | None = None,
 ) -> Period:
     """One period of shopping; ``treated`` (per experiment) applies the true effects. The first
-    ``online`` customers visit the shop's services instead, which apply the effects themselves:
-    only their events that no experiment changes are listed here."""
+    ``online`` customers visit the shop's services instead (at their moment in ``at``), which
+    apply the effects and track the events themselves: none of theirs is listed here."""
     n = len(customers.ids)
     offline = np.arange(n) >= online
 
@@ -130,27 +148,54 @@ def period(
     events += _values(
         "checkout_completed", customers.ids, np.flatnonzero(offline), checkout[offline]
     )
-    events += _counts("payment_failed", customers.ids, rng.poisson(0.15, n))
+    failures = rng.poisson(0.15, n)
+    events += _counts("payment_failed", customers.ids, np.where(offline, failures, 0))
     purchases = rng.poisson(customers.orders)
     buyer = np.repeat(np.arange(n), purchases)
-    amounts = customers.basket[buyer] * rng.lognormal(0, 0.3, buyer.size)
+    amounts = np.round(customers.basket[buyer] * rng.lognormal(0, 0.3, buyer.size), 2)
     spent = amounts * effect("recommendations-v2")[buyer]
     events += _values("purchase", customers.ids, buyer[offline[buyer]], spent[offline[buyer]])
-    events += _counts("order_returned", customers.ids, (rng.random(n) < 0.08).astype(int))
-    mistakes = rng.poisson(customers.mistakes * effect("guided-packing"))
+    returned = rng.random(n) < 0.08
+    events += _counts("order_returned", customers.ids, (returned & offline).astype(int))
+    rates = customers.mistakes * effect("guided-packing")
+    if treated is None:
+        mistakes = rng.poisson(rates)
+    else:  # as the orders service draws them: the same whichever way a customer went
+        mistakes = np.array(
+            [
+                packing_mistakes(unit, rate) if off else 0
+                for unit, rate, off in zip(customers.ids, rates.tolist(), offline, strict=True)
+            ]
+        )
     events += _counts("packing_mistake", customers.ids, np.where(offline, mistakes, 0))
-    events += _counts("delivery_late", customers.ids, (rng.random(n) < 0.06).astype(int))
-    per_customer = np.split(np.round(amounts, 2), np.cumsum(purchases)[:-1])
+    late = rng.random(n) < 0.06
+    events += _counts("delivery_late", customers.ids, (late & offline).astype(int))
+    per_customer = np.split(amounts, np.cumsum(purchases)[:-1])
+    moments = np.zeros(n) if at is None else at
     visits = [
         Visit(
-            customers.ids[i],
-            round(float(seconds[i]), 2),
-            per_customer[i].tolist(),
-            float(customers.mistakes[i]),
+            customer=customers.ids[i],
+            at=float(moments[i]),
+            seconds=round(float(seconds[i]), 2),
+            amounts=per_customer[i].tolist(),
+            mistakes=float(customers.mistakes[i]),
+            failures=int(failures[i]),
+            returned=bool(returned[i]),
+            late=bool(late[i]),
         )
         for i in range(min(online, n))
     ]
     return Period(events, visits)
+
+
+def packing_mistakes(customer: str, rate: float) -> int:
+    """The wrongly packed items of a customer's orders in the experiment period, at ``rate``.
+
+    Drawn from a generator seeded by the customer: the same count whether the orders service or
+    the SDK path draws it, in whatever order the visits arrive, so a run gives the same analysis
+    whatever ``online`` is.
+    """
+    return int(np.random.default_rng(zlib.crc32(customer.encode())).poisson(rate))
 
 
 def _values(
@@ -165,16 +210,17 @@ def _counts(event: str, ids: list[str], counts: np.ndarray) -> Iterator[tuple[st
         yield event, ids[i], None
 
 
-Visitor = Callable[[list[Visit]], list[dict[str, str]]]
-"""Sends visits through the shop's services; each visit's variants (experiment -> variant)."""
+Visitor = Callable[[list[Visit], float], list[dict[str, str]]]
+"""Sends visits (in the order of their moments) through the shop's services, given the simulated
+moment the experiments started at; each visit's variants (experiment -> variant)."""
 
 
 @dataclass(frozen=True)
 class Traffic:
     customers: int
     exposures: dict[str, dict[str, int]]  # experiment -> variant -> customers
-    events: int  # sent by this client (the services send the visits' own)
-    visits: int  # customers who went through the shop's services
+    events: int  # the shop's history, and the experiment period of the customers not online
+    visits: int  # customers whose experiment period went through the shop's services
     seconds: float
 
 
@@ -207,11 +253,14 @@ def run(
         for key in experiments
     }
     client.flush()
-    after = period(shop, rng, treated, online)
+    after = period(shop, rng, treated, online, when.after)
     if visitor is not None and after.visits:
-        for i, seen in enumerate(visitor(after.visits)):
+        order = np.argsort(when.after[:online], kind="stable").tolist()  # day after day
+        started_at = float(when.arrival.min())
+        seen = visitor([after.visits[i] for i in order], started_at)
+        for i, variants in zip(order, seen, strict=True):
             for key in experiments:
-                treated[key][i] = seen.get(key) == "treatment"
+                treated[key][i] = variants.get(key) == "treatment"
     _send(client, after, clock, dict(zip(shop.ids, when.after.tolist(), strict=True)))
     exposures = {
         key: {"control": int((~on).sum()), "treatment": int(on.sum())}
