@@ -45,6 +45,7 @@ from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.auth import on_behalf_of
 from orgloop.kernel.bus import EventBus
 from orgloop.kernel.clock import Clock, SystemClock
+from orgloop.kernel.cors import PublicKeyCors
 from orgloop.kernel.fanout import Fanout
 from orgloop.kernel.http import (
     BodyLimit,
@@ -56,6 +57,7 @@ from orgloop.kernel.ids import IdFactory, RandomIds
 from orgloop.kernel.jobs import Jobs
 from orgloop.kernel.jsonguard import JsonGuard
 from orgloop.kernel.openapi import document_errors
+from orgloop.kernel.plain import PlainRoutes
 from orgloop.kernel.responses import SafeJSONResponse
 from orgloop.kernel.settings import Settings
 from orgloop.kernel.tokens import TokenRevoked, TokenService
@@ -289,13 +291,13 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
             flags=services.flags, record_exposures=_exposure_recorder(services)
         )
     )
-    app.include_router(
-        experiments_ingest_api.build_router(
-            store=services.event_store(),
-            clock=services.clock,
-            check_exposures=services.experiments.require_exposure_writer,
-        )
+    ingest = experiments_ingest_api.build(
+        store=services.event_store(),
+        clock=services.clock,
+        check_exposures=services.experiments.require_exposure_writer,
+        max_body_bytes=services.settings.max_request_bytes,
     )
+    app.include_router(ingest.router)
     app.include_router(experiments_api.build_router(experiments=services.experiments))
     app.include_router(traces_api_ingest.build_router(traces=services.traces))
     app.include_router(traces_api.build_router(traces=services.traces))
@@ -320,6 +322,10 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     document_errors(app)
+    # Browsers may call the SDK-key routes from any origin (kernel/cors.py says why).
+    app.add_middleware(PublicKeyCors, prefixes=("/growthbook/", "/ofrep/"))
     app.add_middleware(JsonGuard)
     app.add_middleware(BodyLimit, max_bytes=services.settings.max_request_bytes)
+    # Outermost: event ingest is answered before the chain, which it reproduces (kernel/plain.py).
+    app.add_middleware(PlainRoutes, routes=ingest.plain)
     return app
