@@ -45,3 +45,27 @@ def test_the_report_table_names_the_target_and_losses() -> None:
     assert "NOT met" in text
     assert "10 / 10 / 0" in text
     assert "until stored in the tables (events/s)  900" in text
+
+
+def test_the_report_table_gives_both_ratios_and_the_ratio_target() -> None:
+    http = {
+        "events_per_second": 1000, "acknowledged": 10, "stored": {"distinct_ids": 10},
+        "server_cpu_seconds": 1.0, "load_generator_cpu_seconds": 0.1, "seconds": 1.0,
+        "server_cpu_us_per_event": 5.0, "stored_events_per_second": 900,
+        "server_cpu_us_per_event_until_stored": 5.5,
+    }  # fmt: skip
+    raw8 = {"threads": 8, "append_events_per_second": 1500, "parse_events_per_second": 9000}
+    raw1 = {"threads": 1, "append_events_per_second": 1200, "parse_events_per_second": 9000}
+    report = {
+        "http": http, "raw_append": raw8, "raw_append_1_thread": raw1, "lost": 0,
+        "ratio_http_to_raw_append": 0.667, "ratio_stored_to_raw_append": 0.6,
+        "ratio_stored_to_raw_append_1_thread": 0.75, "ratio_target_met": True, "target_met": False,
+        "machine": {"load_average": [1.0], "load_average_after": [1.0]},
+    }  # fmt: skip
+    text = ingest_http.table(report)
+    assert "HTTP / raw append, 8 threads" in text
+    assert "0.67 (until stored 0.60)" in text
+    assert "until stored / raw append, 1 thread" in text
+    assert "0.75" in text
+    assert "target until stored / raw >= 0.6" in text
+    assert text.count("NOT met") == 1  # the 200k target; the ratio target is met

@@ -202,11 +202,21 @@ class BodyLimit:
                 await self._refuse(send)
 
     def _message(self) -> str:
-        return f"request body is larger than the limit of {self.max_bytes} bytes"
+        return body_too_large(self.max_bytes)
 
     async def _refuse(self, send: Send) -> None:
-        response = JSONResponse(PayloadTooLarge(self._message()).to_dict(), status_code=413)
-        await response({"type": "http"}, _empty_receive, send)
+        await refuse_body(send, self.max_bytes)
+
+
+def body_too_large(max_bytes: int) -> str:
+    """The message of the 413 for a body over ``max_bytes``."""
+    return f"request body is larger than the limit of {max_bytes} bytes"
+
+
+async def refuse_body(send: Send, max_bytes: int) -> None:
+    """``BodyLimit``'s answer to a body over ``max_bytes``: 413 in the kernel's error shape."""
+    response = JSONResponse(PayloadTooLarge(body_too_large(max_bytes)).to_dict(), status_code=413)
+    await response({"type": "http"}, _empty_receive, send)
 
 
 async def _empty_receive() -> Message:

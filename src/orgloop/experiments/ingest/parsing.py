@@ -23,6 +23,8 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from orgloop.kernel import jsonguard
+
 _NAME = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 _ID = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 _AWARE = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -46,7 +48,14 @@ class WireEvent(msgspec.Struct, frozen=True):
 _FINITE = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
 
 
-class Exposure(msgspec.Struct, frozen=True, tag_field="type", tag="exposure", omit_defaults=True):
+class Exposure(
+    msgspec.Struct,
+    frozen=True,
+    tag_field="type",
+    tag="exposure",
+    omit_defaults=True,
+    forbid_unknown_fields=True,
+):
     """A valid exposure: what an exposure needs, with WireEvent's field types."""
 
     id: _ID
@@ -59,7 +68,14 @@ class Exposure(msgspec.Struct, frozen=True, tag_field="type", tag="exposure", om
     properties: msgspec.Raw = _NO_PROPERTIES
 
 
-class Track(msgspec.Struct, frozen=True, tag_field="type", tag="track", omit_defaults=True):
+class Track(
+    msgspec.Struct,
+    frozen=True,
+    tag_field="type",
+    tag="track",
+    omit_defaults=True,
+    forbid_unknown_fields=True,
+):
     """A valid track event, with its event name."""
 
     id: _ID
@@ -72,7 +88,7 @@ class Track(msgspec.Struct, frozen=True, tag_field="type", tag="track", omit_def
     properties: msgspec.Raw = _NO_PROPERTIES
 
 
-class _StrictBatch(msgspec.Struct, frozen=True):
+class _StrictBatch(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     events: list[Exposure | Track]
 
 
@@ -178,15 +194,33 @@ class Batch:
 class BatchRefused(ValueError):
     """The request as a whole is unusable: not JSON, no ``events`` list, or over a limit."""
 
-    def __init__(self, path: str, reason: str, *, too_large: bool = False) -> None:
+    def __init__(
+        self,
+        path: str,
+        reason: str,
+        *,
+        too_large: bool = False,
+        poisoned: list[dict[str, str]] | None = None,
+    ) -> None:
         super().__init__(f"{path}: {reason}" if path else reason)
         self.path = path
         self.reason = reason
         self.too_large = too_large
+        self.poisoned = poisoned or []
+        """What ``jsonguard.problems`` found: text or numbers JSON cannot carry (422)."""
+
+    @classmethod
+    def poison(cls, found: list[dict[str, str]]) -> BatchRefused:
+        return cls(found[0]["path"], found[0]["message"], poisoned=found)
 
 
-def parse_batch(body: bytes, *, now: datetime, limits: IngestLimits) -> Batch:
-    """Decode and validate one request body; raises ``BatchRefused`` if nothing can be used."""
+def parse_batch(body: bytes, *, now: datetime, limits: IngestLimits, guard: bool = False) -> Batch:
+    """Decode and validate one request body; raises ``BatchRefused`` if nothing can be used.
+
+    With ``guard``, a body holding text or numbers JSON cannot carry is refused whole, as the
+    JSON guard in front of every other route refuses it (``BatchRefused.poisoned``: the HTTP
+    route answers 422 with ``jsonguard.refusal``); without it, such an event is rejected alone
+    (a non-finite value) or stored as sent."""
     if len(body) > limits.max_bytes:
         raise BatchRefused("", f"batch is larger than {limits.max_bytes} bytes", too_large=True)
     latest = now + limits.max_future_skew
@@ -195,8 +229,22 @@ def parse_batch(body: bytes, *, now: datetime, limits: IngestLimits) -> Batch:
     except msgspec.ValidationError:
         fast = None
     except msgspec.DecodeError as exc:
+        if guard:  # NaN, a lone surrogate: msgspec refuses them as malformed
+            _refuse_poison(body)
         raise BatchRefused("", f"body is not valid JSON ({exc})") from None
-    return fast if fast is not None else parse_slowly(body, now=now, limits=limits)
+    if fast is not None:
+        return fast
+    if guard:
+        _refuse_poison(body)
+    return parse_slowly(body, now=now, limits=limits)
+
+
+def _refuse_poison(body: bytes) -> None:
+    """The JSON guard's refusal (422 naming the field), for a body that holds text or numbers
+    JSON cannot carry; the guard's full check, run only when the fast path did not vouch."""
+    found = jsonguard.problems(body)
+    if found:
+        raise BatchRefused.poison(found)
 
 
 def parse_slowly(body: bytes, *, now: datetime, limits: IngestLimits) -> Batch:
@@ -218,9 +266,15 @@ def _parse_fast(body: bytes, *, latest: datetime, limits: IngestLimits) -> Batch
     if max(map(_TIMESTAMP, events), default=latest) > latest:
         return None
     oversized = limits.max_properties_bytes
-    if any(
-        raw and (len(raw) > oversized or memoryview(raw)[0] != 0x7B)
-        for raw in map(_PROPERTIES, events)
+    properties = [raw for raw in map(_PROPERTIES, events) if raw]
+    if any(len(raw) > oversized or memoryview(raw)[0] != 0x7B for raw in properties):
+        return None
+    # What the JSON guard refuses and the strict decode lets through: a NUL escape in any
+    # string, a huge number inside properties (NaN, lone surrogates, unknown fields and huge
+    # numbers in typed fields already failed the decode).  Cheap scans; a hit takes the
+    # careful path, where the guard's full check decides.
+    if (b"\\" in body and b"\\u0000" in body) or (  # a lone byte is found by memchr
+        properties and jsonguard.suspect(b"".join(properties))
     ):
         return None
     exposures = [e for e in events if type(e) is Exposure]
