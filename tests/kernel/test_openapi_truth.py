@@ -42,7 +42,10 @@ def test_documented_errors_have_the_error_shape(admin: TestClient) -> None:
     document = _document(admin)
     assert "HTTPValidationError" not in document["components"]["schemas"]
     listing = document["paths"]["/api/v1/flags"]["get"]["responses"]
-    schema = listing["422"]["content"]["application/json"]["schema"]
+    # Each error response is stated once, under components/responses, and referred to.
+    assert listing["422"] == {"$ref": "#/components/responses/Unprocessable"}
+    shared = document["components"]["responses"]["Unprocessable"]
+    schema = shared["content"]["application/json"]["schema"]
     assert schema == {"$ref": "#/components/schemas/Error"}
     refused = admin.get("/api/v1/flags", params={"limit": 0})
     assert refused.status_code == 422

@@ -13,7 +13,8 @@ statuses follow from what a route has, read from the route itself:
 | an ``If-Match`` header | 412 (a stale version) |
 
 A status a route declares itself (``responses=``) is left as it declares it; every other error
-status gets the ``Error`` schema.
+status refers to one shared response under ``components/responses`` (``Unauthenticated``,
+``NotFound``, ...), each with the ``Error`` schema, so the document states each once.
 """
 
 from __future__ import annotations
@@ -54,6 +55,16 @@ _DESCRIPTIONS = {
     413: "The body is over the server's size limit.",
     422: "A value is refused; details.errors names each field path.",
 }
+_NAMES = {
+    400: "BadRequest",
+    401: "Unauthenticated",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "Conflict",
+    412: "PreconditionFailed",
+    413: "PayloadTooLarge",
+    422: "Unprocessable",
+}
 _WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -72,8 +83,16 @@ def document_errors(app: FastAPI) -> None:
 
 
 def add_error_responses(document: dict[str, Any], routes: list[Any]) -> None:
-    document.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-    schemas = document["components"]["schemas"]
+    components = document.setdefault("components", {})
+    components.setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    components.setdefault("responses", {}).update(
+        {
+            name: {"description": _DESCRIPTIONS[status], "content": content}
+            for status, name in _NAMES.items()
+        }
+    )
+    schemas = components["schemas"]
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     paths = document.get("paths", {})
@@ -112,12 +131,11 @@ def error_statuses(route: APIRoute, method: str) -> list[int]:
 
 def _document(operation: dict[str, Any], route: APIRoute, method: str) -> None:
     responses = operation.setdefault("responses", {})
-    content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
     declared = {str(status) for status in route.responses}
     for status in error_statuses(route, method):
         if str(status) in declared:
             continue  # the route's own (the OTLP receiver answers in its protocol's shape)
-        responses[str(status)] = {"description": _DESCRIPTIONS[status], "content": content}
+        responses[str(status)] = {"$ref": f"#/components/responses/{_NAMES[status]}"}
 
 
 def _parameters(dependant: Dependant) -> list[str]:
