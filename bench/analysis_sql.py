@@ -1,11 +1,15 @@
 """The hand-written DuckDB peers of the analysis benchmark: one metric with CUPED, per variant.
 
-Two forms of the same query, kept side by side because they differ several-fold in speed:
+Forms of the same query, kept side by side because they differ in speed or in the rows they read:
 
 - ``best``: written the way a DuckDB expert would: first exposure as integer microseconds
   (``epoch_us``), the one-variant filter as ``min(variant) = max(variant)`` (no distinct
   aggregate), the metric window and the CUPED pre-period in the join condition as integer
   comparisons, so only events inside them reach the per-unit ``GROUP BY``;
+- ``same-rows``: the ``best`` form with its event filter widened to the three metrics' event names
+  (the metric's own name is then tested in the aggregates): the rows orgloop's one scan sends
+  through the join and the per-unit ``GROUP BY``, for the same one metric.  Not a way anyone would
+  write one metric; it measures how much of orgloop's cost is the rows alone;
 - ``interval``: the straightforward form: ``TIMESTAMPTZ`` plus ``INTERVAL`` per event (DuckDB goes
   through its time-zone calendar for each), ``HAVING count(DISTINCT variant) = 1``, and every
   event of the metric's name joined and then filtered in the aggregates.
@@ -19,7 +23,7 @@ from __future__ import annotations
 from bench.analysis_pandas import LOOKBACK_HOURS, SPECS, WINDOW_HOURS
 
 EXPERIMENT = "bench"
-FORMS = ("best", "interval")
+FORMS = ("best", "same-rows", "interval")
 HOUR_US = 3_600_000_000
 
 _AGGREGATE = {
@@ -42,7 +46,7 @@ per_unit AS (
            {x} AS x
     FROM first_exposures f
     LEFT JOIN events e
-        ON e.unit = f.unit AND e.event = '{event}'
+        ON e.unit = f.unit AND {event_filter}
         AND epoch_us(e."timestamp") >= f.t0 - {lookback_us}
         AND epoch_us(e."timestamp") < f.t0 + {window_us}
     GROUP BY f.unit, f.variant
@@ -80,13 +84,17 @@ def handwritten_sql(key: str, form: str = "best") -> str:
     """The one-metric query for metric ``key`` (``visits``, ``carts``, ``revenue``) in ``form``."""
     spec = next(s for s in SPECS if s.key == key)
     template = _AGGREGATE[spec.aggregation]
-    if form == "best":
+    if form in ("best", "same-rows"):
+        event_filter, own = f"e.event = '{spec.event}'", ""
+        if form == "same-rows":
+            names = ", ".join(f"'{s.event}'" for s in SPECS)
+            event_filter, own = f"e.event IN ({names})", f"e.event = '{spec.event}' AND "
         # The join keeps [t0 - lookback, t0 + window); the sign of ts - t0 tells the two apart.
         return _BEST.format(
             experiment=EXPERIMENT,
-            event=spec.event,
-            y=template.format(cond='epoch_us(e."timestamp") >= f.t0'),
-            x=template.format(cond='epoch_us(e."timestamp") < f.t0'),
+            event_filter=event_filter,
+            y=template.format(cond=f'{own}epoch_us(e."timestamp") >= f.t0'),
+            x=template.format(cond=f'{own}epoch_us(e."timestamp") < f.t0'),
             lookback_us=round(LOOKBACK_HOURS * HOUR_US),
             window_us=round(WINDOW_HOURS * HOUR_US),
         )

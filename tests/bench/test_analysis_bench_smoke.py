@@ -44,6 +44,14 @@ def test_the_best_query_keeps_windows_in_the_join_as_integers() -> None:
         analysis_sql.handwritten_sql("visits", "fast")
 
 
+def test_the_same_rows_form_reads_every_metric_event_but_counts_its_own(db: Path) -> None:
+    sql = analysis_sql.handwritten_sql("visits", "same-rows")
+    assert "e.event IN ('visit', 'add_to_cart', 'purchase')" in sql
+    same = analysis.run_contender("sql-visits-same-rows", db, threads=THREADS, memory_limit=MEMORY)
+    best = analysis.run_contender("sql-visits", db, threads=THREADS, memory_limit=MEMORY)
+    assert same["sums"] == best["sums"]
+
+
 def test_a_contender_in_its_own_process_reports_its_peak_memory(db: Path) -> None:
     result = analysis.measure("sql-visits", db, threads=THREADS, memory_limit=MEMORY)
     assert result["seconds"] > 0
@@ -71,3 +79,4 @@ def test_a_run_gives_every_contender_the_same_repeats_and_records_load_and_versi
     for package in ("python", "duckdb", "pandas", "ibis-framework", "numpy", "pyarrow"):
         assert machine["versions"][package], package
     assert "epoch_us" in report["handwritten_sql_one_metric"]
+    assert report["ratios"]["cpu_sql_same_rows_over_sql_one_metric"] > 0
