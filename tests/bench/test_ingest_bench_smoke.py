@@ -28,13 +28,17 @@ def test_the_raw_append_stores_every_event(tmp_path: Path) -> None:
     assert result["append_events_per_second"] > 0
 
 
+HTTP_RUN = {
+    "events_per_second": 1000, "acknowledged": 10, "stored": {"distinct_ids": 10},
+    "server_cpu_seconds": 1.0, "load_generator_cpu_seconds": 0.1, "seconds": 1.0,
+    "server_cpu_us_per_event": 5.0, "stored_events_per_second": 900,
+    "server_cpu_us_per_event_until_stored": 5.5,
+}  # fmt: skip
+"""One HTTP run's figures, as the report table reads them."""
+
+
 def test_the_report_table_names_the_target_and_losses() -> None:
-    http = {
-        "events_per_second": 1000, "acknowledged": 10, "stored": {"distinct_ids": 10},
-        "server_cpu_seconds": 1.0, "load_generator_cpu_seconds": 0.1, "seconds": 1.0,
-        "server_cpu_us_per_event": 5.0, "stored_events_per_second": 900,
-        "server_cpu_us_per_event_until_stored": 5.5,
-    }  # fmt: skip
+    http = dict(HTTP_RUN)
     raw = {"threads": 2, "append_events_per_second": 2000, "parse_events_per_second": 9000}
     report = {
         "http": http, "raw_append": raw, "raw_append_1_thread": raw, "lost": 0,
@@ -48,12 +52,7 @@ def test_the_report_table_names_the_target_and_losses() -> None:
 
 
 def test_the_report_table_gives_both_ratios_and_the_ratio_target() -> None:
-    http = {
-        "events_per_second": 1000, "acknowledged": 10, "stored": {"distinct_ids": 10},
-        "server_cpu_seconds": 1.0, "load_generator_cpu_seconds": 0.1, "seconds": 1.0,
-        "server_cpu_us_per_event": 5.0, "stored_events_per_second": 900,
-        "server_cpu_us_per_event_until_stored": 5.5,
-    }  # fmt: skip
+    http = dict(HTTP_RUN)
     raw8 = {"threads": 8, "append_events_per_second": 1500, "parse_events_per_second": 9000}
     raw1 = {"threads": 1, "append_events_per_second": 1200, "parse_events_per_second": 9000}
     report = {
