@@ -64,18 +64,21 @@ class InsightsService:
 
     # -- inputs ------------------------------------------------------------------------------
 
-    def organisation(self, since: datetime | None = None) -> tuple[Org, TraceFacts | None, str]:
+    def organisation(
+        self, since: datetime | None = None, *, depths: bool = False
+    ) -> tuple[Org, TraceFacts | None, str]:
         """The organisation with its calls: observed (traces) where there are any, else declared;
         with traces, a service they never saw keeps its declared calls.
 
         Returns the org, what traces add (or None) and the source: 'traces' or 'declared'.
+        ``depths``: also read how deep the traces call per entry point (a query over the
+        window's calls that only the monolith report needs).
         """
         org = org_from_descriptors(self.catalog.export_descriptors())
         if self.traces is not None:
             window = utc(since) or GRAPH_WINDOW
-            observed = from_graph(
-                self.traces.graph(since=window), self.traces.call_depths(since=window)
-            )
+            measured = self.traces.call_depths(since=window) if depths else []
+            observed = from_graph(self.traces.graph(since=window), measured)
             if observed.calls:
                 # Services the traces never saw keep their declared calls (not instrumented yet).
                 unseen = [c for c in org.calls if c.source not in observed.seen]
@@ -122,7 +125,7 @@ class InsightsService:
         since: datetime | None = None,
         thresholds: Thresholds | None = None,
     ) -> MonolithReport:
-        org, facts, source = self.organisation(since)
+        org, facts, source = self.organisation(since, depths=True)
         self._known_team(org, team)
         org = replace(org, apis=tuple(self._with_versions(org)))
         t = thresholds or Thresholds()
