@@ -48,14 +48,17 @@ class WireEvent(msgspec.Struct, frozen=True):
 _FINITE = Annotated[float, msgspec.Meta(ge=-sys.float_info.max, le=sys.float_info.max)]
 
 
-class Exposure(
+class _Valid(
     msgspec.Struct,
     frozen=True,
     tag_field="type",
-    tag="exposure",
     omit_defaults=True,
     forbid_unknown_fields=True,
 ):
+    """What a valid event of either type is decoded as (each names its ``tag``)."""
+
+
+class Exposure(_Valid, frozen=True, tag="exposure"):
     """A valid exposure: what an exposure needs, with WireEvent's field types."""
 
     id: _ID
@@ -68,14 +71,7 @@ class Exposure(
     properties: msgspec.Raw = _NO_PROPERTIES
 
 
-class Track(
-    msgspec.Struct,
-    frozen=True,
-    tag_field="type",
-    tag="track",
-    omit_defaults=True,
-    forbid_unknown_fields=True,
-):
+class Track(_Valid, frozen=True, tag="track"):
     """A valid track event, with its event name."""
 
     id: _ID
