@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +20,11 @@ from orgloop.kernel import cli as kernel_cli
 from orgloop.kernel.cli_help import HelpGroup
 from orgloop.kernel.console import err, out
 from orgloop.traces import cli as traces_cli
+
+if TYPE_CHECKING:
+    import uvicorn
+
+    from orgloop.app import Services
 
 app = typer.Typer(
     name="orgloop",
@@ -96,9 +104,8 @@ def serve(
             settings.analysis_interval_seconds, "experiments.analysis", schedule.run_once
         )
     err.print(f"orgloop {__version__} serving {settings.base_url()}  (data: {settings.data_dir})")
+    receivers: list[tuple[uvicorn.Server, threading.Thread]] = []
     if settings.otlp_port:
-        import threading
-
         from orgloop.app import create_otlp_app
 
         otlp = uvicorn.Server(
@@ -109,14 +116,44 @@ def serve(
                 log_level="warning",
             )
         )
-        threading.Thread(target=otlp.run, name="otlp-receiver", daemon=True).start()
+        thread = threading.Thread(target=otlp.run, name="otlp-receiver", daemon=True)
+        thread.start()
+        receivers.append((otlp, thread))
         err.print(f"OTLP/HTTP receiver on http://{settings.host}:{settings.otlp_port}/v1/traces")
     # Open SDK streams never end by themselves: after SIGTERM, requests still running after
     # 10 s are cancelled (none of them was acknowledged) so a rolling upgrade never waits forever.
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(services=services), host=settings.host, port=settings.port,
         log_level="warning", timeout_graceful_shutdown=10,
     )  # fmt: skip
+    _serve_then_close(uvicorn.Server(config).run, services, receivers)
+
+
+def _serve_then_close(
+    run: Callable[[], object],
+    services: Services,
+    receivers: list[tuple[uvicorn.Server, threading.Thread]],
+) -> None:
+    """Serve until asked to stop, then close the services before the process ends: the event
+    store loads what its ingest log still holds into its tables and checkpoints, the job runner
+    and the traces store stop.
+
+    uvicorn answers SIGTERM with a graceful stop and then raises SIGTERM again with the handler
+    it found in place; with Python's default that ends the process at once, before any of this.
+    So SIGTERM is only noted while serving, and raised again with the default action once
+    everything is closed: the exit status still says SIGTERM."""
+    stopped: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _frame: stopped.append(signum))
+    try:
+        run()
+    finally:
+        for receiver, thread in receivers:
+            receiver.should_exit = True
+            thread.join(timeout=15)
+        services.close()
+        signal.signal(signal.SIGTERM, previous)
+    if stopped:
+        signal.raise_signal(signal.SIGTERM)
 
 
 @db_app.command("upgrade")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import duckdb
 import httpx
 import pytest
 import sqlalchemy as sa
@@ -78,40 +80,49 @@ def test_db_upgrade_creates_every_slices_tables(
     assert run("db", "upgrade").exit_code == 0  # idempotent
 
 
-@pytest.mark.slow
-def test_sigterm_stops_the_server_even_with_an_sdk_stream_open(tmp_path: Path) -> None:
-    """A held-open SDK stream must not keep ``orgloop serve`` alive after SIGTERM."""
+def _start(data_dir: Path) -> tuple[subprocess.Popen[bytes], str, str, Path]:
+    """``orgloop serve`` on a fresh data directory, once it answers: (process, base URL, admin
+    token, its log file)."""
     port = _free_port()
-    env = {**os.environ, "ORGLOOP_DATA_DIR": str(tmp_path), "ORGLOOP_PORT": str(port)}
+    env = {**os.environ, "ORGLOOP_DATA_DIR": str(data_dir), "ORGLOOP_PORT": str(port)}
     env.pop("ORGLOOP_DATABASE_URL", None)
-    log = tmp_path / "serve.log"
+    log = data_dir / "serve.log"
     with log.open("w") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "orgloop.main", "serve"], env=env, stdout=out, stderr=out
         )
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    found = None
+    while found is None and time.monotonic() < deadline:
+        found = re.search(r"^(olp_adm_\S+)$", log.read_text(), flags=re.MULTILINE)
+        time.sleep(0 if found else 0.2)
+    assert found is not None, log.read_text()
+    while True:
+        try:
+            if httpx.get(f"{base}/api/v1/health").status_code == 200:
+                return process, base, found.group(1), log
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+
+
+def _sdk_key(base: str, admin: str) -> str:
+    created = httpx.post(
+        f"{base}/api/v1/tokens",
+        json={"role": "sdk", "environment": "production"},
+        headers={"Authorization": f"Bearer {admin}"},
+    )
+    assert created.status_code == 201, created.text
+    return str(created.json()["secret"])
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_server_even_with_an_sdk_stream_open(tmp_path: Path) -> None:
+    """A held-open SDK stream must not keep ``orgloop serve`` alive after SIGTERM."""
+    process, base, admin, _ = _start(tmp_path)
     try:
-        deadline = time.monotonic() + 120
-        found = None
-        while found is None and time.monotonic() < deadline:
-            found = re.search(r"^(olp_adm_\S+)$", log.read_text(), flags=re.MULTILINE)
-            time.sleep(0 if found else 0.2)
-        assert found is not None, log.read_text()
-        token = found.group(1)
-        while True:
-            try:
-                if httpx.get(f"{base}/api/v1/health").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, log.read_text()
-                time.sleep(0.2)
-        created = httpx.post(
-            f"{base}/api/v1/tokens",
-            json={"role": "sdk", "environment": "production"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert created.status_code == 201, created.text
-        sdk = created.json()["secret"]
+        sdk = _sdk_key(base, admin)
         with httpx.stream(
             "GET", f"{base}/api/v1/sdk/stream", headers={"Authorization": f"Bearer {sdk}"},
             timeout=httpx.Timeout(30.0),
@@ -126,3 +137,37 @@ def test_sigterm_stops_the_server_even_with_an_sdk_stream_open(tmp_path: Path) -
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+@pytest.mark.slow
+def test_sigterm_loads_the_ingest_log_into_the_tables_before_the_server_exits(
+    tmp_path: Path,
+) -> None:
+    """A clean stop leaves every acknowledged event in the DuckDB tables (nothing left for the
+    next start to recover) and still exits with SIGTERM's status."""
+    process, base, admin, log = _start(tmp_path)
+    try:
+        sdk = _sdk_key(base, admin)
+        events = [
+            {"id": f"e-{i}", "type": "track", "unit": f"u-{i % 7}", "event": "visit",
+             "timestamp": "2026-01-01T00:00:00Z"}
+            for i in range(500)
+        ]  # fmt: skip
+        answer = httpx.post(
+            f"{base}/api/v1/events",
+            json={"events": events},
+            headers={"Authorization": f"Bearer {sdk}"},
+        )
+        assert answer.json()["accepted"] == 500, answer.text
+        process.terminate()
+        assert process.wait(timeout=60) == -signal.SIGTERM, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert not list((tmp_path / "events-log").glob("*.ndjson")), "the log was not loaded"
+    con = duckdb.connect(str(tmp_path / "events.duckdb"), read_only=True)
+    try:
+        assert con.execute("SELECT count(*) FROM events").fetchall() == [(500,)]
+    finally:
+        con.close()
