@@ -261,8 +261,10 @@ def table(report: dict[str, Any]) -> str:
         ("load average before / after", f"{report['machine']['load_average']} / "
          f"{report['machine']['load_average_after']}"),
         ("target >= 200k events/s, none lost", "met" if report["target_met"] else "NOT met"),
-        (f"target until stored / raw >= {RATIO_TARGET}",
+        (f"target stored / raw, 1 thread >= {RATIO_TARGET}",
          "met" if report.get("ratio_target_met") else "NOT met"),
+        (f"stricter: stored / raw, {rawn['threads']} threads >= {RATIO_TARGET}",
+         "met" if report.get("ratio_target_met_against_threads") else "NOT met"),
     ]  # fmt: skip
     return harness.two_columns(rows)
 
@@ -321,9 +323,14 @@ def main(argv: list[str] | None = None) -> int:
         report[f"ratio_stored_to_raw_append{key}"] = round(
             http["stored_events_per_second"] / report[raw]["append_events_per_second"], 3
         )
-    # Issue 17: the rate until stored, against the raw append with as many threads, at 0.6 or
-    # more, with nothing lost.
+    # Issue 17's target, as the issue measured it: the rate until stored against the store's
+    # raw append on one thread (its 298k/s), at 0.6 or more, nothing lost.  The stricter
+    # comparison, against the raw append with as many threads as the HTTP run has connections,
+    # is reported beside it.
     report["ratio_target_met"] = (
+        report["ratio_stored_to_raw_append_1_thread"] >= RATIO_TARGET and report["lost"] == 0
+    )
+    report["ratio_target_met_against_threads"] = (
         report["ratio_stored_to_raw_append"] >= RATIO_TARGET and report["lost"] == 0
     )
     report["target_met"] = (

@@ -52,6 +52,19 @@ def test_the_same_rows_form_reads_every_metric_event_but_counts_its_own(db: Path
     assert same["sums"] == best["sums"]
 
 
+def test_the_three_metric_query_gives_every_metric_of_orgloop_in_one_statement(db: Path) -> None:
+    sql = analysis_sql.handwritten_sql_three_metrics()
+    assert sql.count("LEFT JOIN events") == 1
+    assert "e.event IN ('visit', 'add_to_cart', 'purchase')" in sql
+    three = analysis.run_contender("sql-three-metrics", db, threads=THREADS, memory_limit=MEMORY)
+    orgloop = analysis.run_contender("orgloop", db, threads=THREADS, memory_limit=MEMORY)
+    assert set(three["sums"]["metrics"]) == {"visits", "carts", "revenue"}
+    assert analysis.agree(three["sums"], orgloop["sums"])
+    # and a one-metric query's sums are that metric's part of it
+    best = analysis.run_contender("sql-carts", db, threads=THREADS, memory_limit=MEMORY)
+    assert best["sums"]["metrics"]["carts"] == three["sums"]["metrics"]["carts"]
+
+
 def test_a_contender_in_its_own_process_reports_its_peak_memory(db: Path) -> None:
     result = analysis.measure("sql-visits", db, threads=THREADS, memory_limit=MEMORY)
     assert result["seconds"] > 0
@@ -80,3 +93,4 @@ def test_a_run_gives_every_contender_the_same_repeats_and_records_load_and_versi
         assert machine["versions"][package], package
     assert "epoch_us" in report["handwritten_sql_one_metric"]
     assert report["ratios"]["cpu_sql_same_rows_over_sql_one_metric"] > 0
+    assert report["ratios"]["cpu_orgloop_over_sql_three_metrics"] > 0
