@@ -36,7 +36,8 @@ _AGGREGATE = {
     "any": "(count(e.unit) FILTER (WHERE {cond}) > 0)::INT",
 }
 
-_BEST = """
+# First exposures as integer microseconds; units seen in two variants dropped (min = max).
+_FIRST_EXPOSURES = """
 WITH first_exposures AS (
     SELECT unit, min(variant) AS variant, epoch_us(min("timestamp")) AS t0
     FROM exposures
@@ -44,7 +45,11 @@ WITH first_exposures AS (
     GROUP BY unit
     HAVING min(variant) = max(variant)
 ),
-per_unit AS (
+"""
+
+_BEST = (
+    _FIRST_EXPOSURES
+    + """per_unit AS (
     SELECT f.variant,
            {y} AS y,
            {x} AS x
@@ -60,6 +65,7 @@ FROM per_unit
 GROUP BY variant
 ORDER BY variant
 """
+)
 
 _INTERVAL = """
 WITH first_exposures AS (
@@ -84,15 +90,9 @@ ORDER BY variant
 """
 
 
-_THREE = """
-WITH first_exposures AS (
-    SELECT unit, min(variant) AS variant, epoch_us(min("timestamp")) AS t0
-    FROM exposures
-    WHERE experiment = '{experiment}'
-    GROUP BY unit
-    HAVING min(variant) = max(variant)
-),
-per_unit AS (
+_THREE = (
+    _FIRST_EXPOSURES
+    + """per_unit AS (
     SELECT f.variant,
            {per_unit}
     FROM first_exposures f
@@ -108,6 +108,7 @@ FROM per_unit
 GROUP BY variant
 ORDER BY variant
 """
+)
 
 
 def handwritten_sql_three_metrics() -> str:
