@@ -1,7 +1,8 @@
-"""The server the crash test runs in a child process: the kernel app plus the ingest router.
+"""The server the crash test runs in a child process: the app ``orgloop serve`` runs.
 
 Run as ``python -m uvicorn --factory tests.experiments.ingest_server:create_app``; settings come
-from ``ORGLOOP_*`` variables like ``orgloop serve``.
+from ``ORGLOOP_*`` variables like ``orgloop serve``.  The app's own ingest route (and its event
+store in the data directory) is the one under test.
 """
 
 from __future__ import annotations
@@ -9,15 +10,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from orgloop.app import build_services
-from orgloop.app import create_app as create_kernel_app
-from orgloop.experiments.ingest.api import build_router
-from orgloop.experiments.ingest.store import EventStore
+from orgloop.app import create_app as create_orgloop_app
 from orgloop.kernel.settings import Settings
 
 
 def create_app() -> FastAPI:
-    settings = Settings()
-    services = build_services(settings)
-    app = create_kernel_app(services=services)
-    app.include_router(build_router(store=EventStore.in_data_dir(settings.data_dir)))
-    return app
+    return create_orgloop_app(services=build_services(Settings()))
