@@ -37,6 +37,8 @@ def test_the_dense_analysis_gives_the_three_metric_query_s_sums(original: Path) 
     by_position = analysis_dense.run_once("dense", original, dense, config)
     assert set(by_position["sums"]["metrics"]) == {"visits", "carts", "revenue"}
     assert analysis_dense.same_sums(by_position["sums"], three["sums"])
+    at_query = analysis_dense.run_once("dense-at-query", original, dense, config)
+    assert analysis_dense.same_sums(at_query["sums"], three["sums"])
     on_uid = analysis_dense.run_once("sql-visits-uid", original, dense, config)
     on_unit = analysis_dense.run_once("sql-visits", original, dense, config)
     assert on_uid["sums"] == on_unit["sums"]
@@ -54,4 +56,5 @@ def test_a_run_reports_ratios_to_both_one_metric_queries(original: Path, tmp_pat
     assert all(r["same_sums"] for r in report["contenders"].values())
     assert report["cpu_dense_over_sql-visits"] > 0
     assert report["cpu_dense_over_sql-visits-uid"] > 0
+    assert report["wall_dense-at-query_over_sql-visits"] > 0
     assert len(report["machine"]["load_average_after"]) == 3
