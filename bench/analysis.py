@@ -41,7 +41,12 @@ from bench.analysis_pandas import (
     STAT_NAMES,
     analyse_pandas,
 )
-from bench.analysis_sql import EXPERIMENT, handwritten_sql, handwritten_sql_three_metrics
+from bench.analysis_sql import (
+    EXPERIMENT,
+    handwritten_sql,
+    handwritten_sql_three_metrics,
+    sums_of_rows,
+)
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work"
@@ -176,29 +181,13 @@ def _run(name: str, db: Path, *, threads: int, memory_limit: str) -> dict[str, A
         return {"seconds": time.perf_counter() - started, "sums": sums}
     if name == "sql-three-metrics":
         rows = con.execute(handwritten_sql_three_metrics()).fetchall()
-        seconds = time.perf_counter() - started
-        size = len(STAT_NAMES)
-        per_metric = {
-            spec.key: {
-                str(r[0]): dict(
-                    zip(STAT_NAMES, map(float, r[2 + i * size : 2 + (i + 1) * size]), strict=True)
-                )
-                for r in rows
-            }
-            for i, spec in enumerate(SPECS)
-        }
         return {
-            "seconds": seconds,
-            "sums": {"units": {str(r[0]): int(r[1]) for r in rows}, "metrics": per_metric},
+            "seconds": time.perf_counter() - started,
+            "sums": sums_of_rows(rows, [s.key for s in SPECS]),
         }
     key, _, form = name.removeprefix("sql-").partition("-")
     rows = con.execute(handwritten_sql(key, form or "best")).fetchall()
-    seconds = time.perf_counter() - started
-    metric = {str(r[0]): dict(zip(STAT_NAMES, map(float, r[2:]), strict=True)) for r in rows}
-    return {
-        "seconds": seconds,
-        "sums": {"units": {str(r[0]): int(r[1]) for r in rows}, "metrics": {key: metric}},
-    }
+    return {"seconds": time.perf_counter() - started, "sums": sums_of_rows(rows, [key])}
 
 
 def _orgloop_sums(analysis: Any) -> dict[str, Any]:

@@ -34,7 +34,6 @@ otherwise).  Peak memory is not measured here.
 from __future__ import annotations
 
 import argparse
-import math
 import resource
 import time
 from pathlib import Path
@@ -46,17 +45,18 @@ import numpy.typing as npt
 import pyarrow.compute as pc
 
 from bench import harness
-from bench.analysis import WORK, dataset
-from bench.analysis_pandas import LOOKBACK_HOURS, SPECS, STAT_NAMES, WINDOW_HOURS
+from bench.analysis import WORK, agree, dataset
+from bench.analysis_pandas import SPECS, STAT_NAMES
 from bench.analysis_sql import (
     EXPERIMENT,
-    HOUR_US,
+    LOOKBACK_US,
+    WINDOW_US,
     handwritten_sql,
     handwritten_sql_three_metrics,
+    sums_of_rows,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results" / "analysis-dense.json"
-WINDOW_US, LOOKBACK_US = round(WINDOW_HOURS * HOUR_US), round(LOOKBACK_HOURS * HOUR_US)
 
 _PREPARE = (
     "CREATE TABLE units AS SELECT unit, (row_number() OVER () - 1)::INTEGER AS uid"
@@ -208,13 +208,13 @@ def _per_unit(
         since = ts - t0[uid]  # a unit never exposed has t0 = max: far before every window
         window = (since >= 0) & (since < WINDOW_US)
         before = (since < 0) & (since >= -LOOKBACK_US)
+        value = np.nan_to_num(batch.column(3).to_numpy(zero_copy_only=False))
         for i, spec in enumerate(SPECS):
             mine = kind == i
             for post, inside in ((True, mine & window), (False, mine & before)):
                 picked.setdefault((i, post), []).append(uid[inside])
                 if spec.aggregation == "sum":
-                    value = batch.column(3).to_numpy(zero_copy_only=False)
-                    weights.setdefault((i, post), []).append(np.nan_to_num(value[inside]))
+                    weights.setdefault((i, post), []).append(value[inside])
     values: dict[str, tuple[Floats, Floats]] = {}
     for i, spec in enumerate(SPECS):
         y, x = (
@@ -227,22 +227,6 @@ def _per_unit(
         )
         values[spec.key] = (y, x)
     return values
-
-
-def _sums_of(rows: list[tuple[Any, ...]], keys: list[str]) -> dict[str, Any]:
-    size = len(STAT_NAMES)
-    return {
-        "units": {str(r[0]): int(r[1]) for r in rows},
-        "metrics": {
-            key: {
-                str(r[0]): dict(
-                    zip(STAT_NAMES, map(float, r[2 + i * size : 2 + (i + 1) * size]), strict=True)
-                )
-                for r in rows
-            }
-            for i, key in enumerate(keys)
-        },
-    }
 
 
 def _cpu() -> float:
@@ -259,12 +243,12 @@ def run_once(name: str, original: Path, dense: Path, config: dict[str, Any]) -> 
     elif name == "dense-at-query":
         sums = analyse_numbered_at_query(con)
     elif name == "sql-three-metrics":
-        sums = _sums_of(
+        sums = sums_of_rows(
             con.execute(handwritten_sql_three_metrics()).fetchall(), [s.key for s in SPECS]
         )
     else:
         query = uid_sql() if name == "sql-visits-uid" else handwritten_sql("visits")
-        sums = _sums_of(con.execute(query).fetchall(), ["visits"])
+        sums = sums_of_rows(con.execute(query).fetchall(), ["visits"])
     seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     con.close()
     return {"seconds": seconds, "cpu_seconds": cpu, "sums": sums}
@@ -274,14 +258,8 @@ CONTENDERS = ("sql-visits", "sql-visits-uid", "sql-three-metrics", "dense", "den
 
 
 def same_sums(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    if a["units"] != b["units"]:
-        return False
-    return all(
-        math.isclose(value, b["metrics"][key][variant][stat], rel_tol=1e-9)
-        for key in a["metrics"].keys() & b["metrics"].keys()
-        for variant, stats in a["metrics"][key].items()
-        for stat, value in stats.items()
-    )
+    """The benchmark's ``agree``, to 1e-9: the same data, summed in another order."""
+    return agree(a, b, rel=1e-9)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -24,11 +24,14 @@ value ``y`` over ``[0, WINDOW_HOURS)`` and its covariate ``x`` over ``[-LOOKBACK
 
 from __future__ import annotations
 
-from bench.analysis_pandas import LOOKBACK_HOURS, SPECS, WINDOW_HOURS
+from typing import Any
+
+from bench.analysis_pandas import LOOKBACK_HOURS, SPECS, STAT_NAMES, WINDOW_HOURS
 
 EXPERIMENT = "bench"
 FORMS = ("best", "same-rows", "interval")
 HOUR_US = 3_600_000_000
+WINDOW_US, LOOKBACK_US = round(WINDOW_HOURS * HOUR_US), round(LOOKBACK_HOURS * HOUR_US)
 
 _AGGREGATE = {
     "count": "count(e.unit) FILTER (WHERE {cond})",
@@ -126,8 +129,8 @@ def handwritten_sql_three_metrics() -> str:
         experiment=EXPERIMENT,
         per_unit=",\n           ".join(per_unit),
         names=", ".join(f"'{s.event}'" for s in SPECS),
-        lookback_us=round(LOOKBACK_HOURS * HOUR_US),
-        window_us=round(WINDOW_HOURS * HOUR_US),
+        lookback_us=LOOKBACK_US,
+        window_us=WINDOW_US,
         sums=",\n       ".join(sums),
     )
 
@@ -147,8 +150,8 @@ def handwritten_sql(key: str, form: str = "best") -> str:
             event_filter=event_filter,
             y=template.format(cond=f'{own}epoch_us(e."timestamp") >= f.t0'),
             x=template.format(cond=f'{own}epoch_us(e."timestamp") < f.t0'),
-            lookback_us=round(LOOKBACK_HOURS * HOUR_US),
-            window_us=round(WINDOW_HOURS * HOUR_US),
+            lookback_us=LOOKBACK_US,
+            window_us=WINDOW_US,
         )
     if form != "interval":
         raise ValueError(f"unknown form {form!r}; expected one of {', '.join(FORMS)}")
@@ -161,3 +164,21 @@ def handwritten_sql(key: str, form: str = "best") -> str:
         y=template.format(cond=post.format(h=int(WINDOW_HOURS))),
         x=template.format(cond=pre.format(h=int(LOOKBACK_HOURS))),
     )
+
+
+def sums_of_rows(rows: list[tuple[Any, ...]], keys: list[str]) -> dict[str, Any]:
+    """These queries' rows (``variant, n``, then five sums per metric of ``keys``, in order) as
+    ``{"units": {variant: n}, "metrics": {key: {variant: {stat: value}}}}``."""
+    size = len(STAT_NAMES)
+    return {
+        "units": {str(r[0]): int(r[1]) for r in rows},
+        "metrics": {
+            key: {
+                str(r[0]): dict(
+                    zip(STAT_NAMES, map(float, r[2 + i * size : 2 + (i + 1) * size]), strict=True)
+                )
+                for r in rows
+            }
+            for i, key in enumerate(keys)
+        },
+    }
