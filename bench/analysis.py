@@ -1,12 +1,18 @@
 """Experiment analysis at scale: orgloop (Ibis on DuckDB) against hand-written SQL and pandas.
 
 A synthetic experiment (10M units, 100M events by default) is generated once with DuckDB SQL into
-``bench/.work/`` in the event store's table layout and reused (keyed by size and seed).  Each
+``bench/.work/`` in the event store's table layout and reused (keyed by layout, size and seed),
+with the unit numbers (``uid``, the ``units`` table) the store gives units as it loads them.  Each
 contender runs alone in its own process, started through ``bench.harness`` so that its peak RSS
 is its own, and every contender runs the same number of times (``--repeat``, best wall time):
 
-- ``orgloop``: ``queries.analyse`` for three metrics with CUPED (all in one analysis);
-- ``sql-<metric>``: the best one-metric DuckDB query (``bench/analysis_sql.py``, form ``best``);
+- ``orgloop``: ``queries.analyse`` for three metrics with CUPED (all in one analysis), as the
+  experiments service runs it on the embedded store (``unit_numbers``; the run fails if the
+  analysis did not go by unit number);
+- ``sql-<metric>``: the best one-metric DuckDB query on the unit strings (``bench/analysis_sql.py``,
+  form ``best``);
+- ``sql-visits-uid``: the same query joined and grouped on the unit numbers (form ``uid``); the
+  target is judged against the faster of the two;
 - ``sql-visits-interval``: the same metric written with ``INTERVAL`` arithmetic and
   ``count(DISTINCT)``, the slower form kept for comparison;
 - ``sql-visits-same-rows``: the best form reading the three metrics' event names (the rows
@@ -47,6 +53,7 @@ from bench.analysis_sql import (
     handwritten_sql_three_metrics,
     sums_of_rows,
 )
+from orgloop.experiments.ingest.units import SCHEMA as UNITS_SCHEMA
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work"
@@ -58,15 +65,19 @@ EXPOSURE_DAYS, EVENTS_FROM_DAYS, EVENTS_DAYS = 14, -14, 42
 
 _COLUMNS = (
     "id VARCHAR, unit VARCHAR, {name} VARCHAR, {extra}"
-    '"timestamp" TIMESTAMPTZ, properties JSON, environment VARCHAR, received_at TIMESTAMPTZ'
+    '"timestamp" TIMESTAMPTZ, properties JSON, environment VARCHAR, received_at TIMESTAMPTZ,'
+    " uid INTEGER"
 )
+# The data set's layout: bumped when the event store's tables change, so that an older file is
+# not read as the new layout.
+LAYOUT = 2
 
 _EXPOSURES = """
 INSERT INTO exposures
 SELECT 'x' || r, 'u' || unit, '{experiment}',
        CASE WHEN (hash(unit, {seed}) % 2 = 0) != (r >= {units} AND hash(r, {seed} + 1) % 100 = 0)
             THEN 'control' ELSE 'treatment' END,
-       ts, NULL, NULL, ts
+       ts, NULL, NULL, ts, unit::INTEGER
 FROM (
     SELECT r, CASE WHEN r < {units} THEN r ELSE hash(r, {seed} + 2) % {units} END AS unit,
            TIMESTAMPTZ '{start}' + to_seconds(
@@ -84,7 +95,7 @@ SELECT 'e' || i, 'u' || unit,
        CASE WHEN k < 60 THEN 'visit' WHEN k < 85 THEN 'add_to_cart' ELSE 'purchase' END,
        CASE WHEN k >= 85 THEN round((hash(i, {seed} + 6) % 10000) / 100.0
                                     * (1 + 0.05 * (hash(unit, {seed}) % 2)::DOUBLE), 2) END,
-       ts, NULL, NULL, ts
+       ts, NULL, NULL, ts, unit::INTEGER
 FROM (
     SELECT i, floor({units} * pow((hash(i, {seed} + 4) >> 32) / 4294967296.0, 1.5))::BIGINT AS unit,
            hash(i, {seed} + 5) % 100 AS k,
@@ -97,7 +108,7 @@ FROM (
 
 def dataset(units: int, events: int, seed: int, *, work: Path = WORK) -> Path:
     """The DuckDB file of this size and seed, generated on first use (written aside, renamed)."""
-    path = work / f"analysis-{units}u-{events}e-s{seed}.duckdb"
+    path = work / f"analysis-v{LAYOUT}-{units}u-{events}e-s{seed}.duckdb"
     if path.exists():
         return path
     work.mkdir(parents=True, exist_ok=True)
@@ -121,6 +132,13 @@ def dataset(units: int, events: int, seed: int, *, work: Path = WORK) -> Path:
             span_s=EVENTS_DAYS * 86400,
         )
     )
+    # Unit numbers as the event store gives them (its own order differs: any dense numbering
+    # does); the units here are the integers 0 to units - 1 already.
+    con.execute(UNITS_SCHEMA)
+    con.execute(
+        "INSERT INTO units SELECT 'u' || r, r, md5_number_upper('u' || r),"
+        f" md5_number_lower('u' || r) FROM range({units}) t(r)"
+    )
     con.execute("CHECKPOINT")
     con.close()
     partial.rename(path)
@@ -129,6 +147,7 @@ def dataset(units: int, events: int, seed: int, *, work: Path = WORK) -> Path:
 
 CONTENDERS = (
     "sql-visits",
+    "sql-visits-uid",
     "sql-visits-interval",
     "orgloop",
     "sql-visits-same-rows",
@@ -171,8 +190,10 @@ def _run(name: str, db: Path, *, threads: int, memory_limit: str) -> dict[str, A
         ibis_con = ibis.duckdb.connect(str(db), read_only=True, **config)
         setup = _cpu_seconds() - setup
         started = time.perf_counter()
-        analysis = analyse(ibis_con, experiment=EXPERIMENT, metrics=metrics)
+        analysis = analyse(ibis_con, experiment=EXPERIMENT, metrics=metrics, unit_numbers=True)
         seconds = time.perf_counter() - started
+        if not analysis.by_unit_number:
+            raise RuntimeError(f"{db} has no unit numbers: the analysis did not go by number")
         return {"seconds": seconds, "sums": _orgloop_sums(analysis), "setup_cpu_seconds": setup}
     con = duckdb.connect(str(db), read_only=True, config=config)
     started = time.perf_counter()
@@ -282,15 +303,20 @@ def summarise(
     load_before: list[float],
 ) -> dict[str, Any]:
     runs = {name: min(t, key=lambda r: float(r["seconds"])) for name, t in tries.items()}
-    orgloop, best = runs["orgloop"], runs["sql-visits"]
+    # The peer is the faster of the best one-metric queries (on unit strings, on unit numbers).
+    peer = min(("sql-visits", "sql-visits-uid"), key=lambda n: float(runs[n]["cpu_seconds"]))
+    orgloop, best = runs["orgloop"], runs[peer]
     sql_all = sum(runs[f"sql-{s.key}"]["seconds"] for s in SPECS)
     ratios: dict[str, Any] = {
+        "sql_one_metric_peer": peer,
         "orgloop_over_sql_one_metric": orgloop["seconds"] / best["seconds"],
         "target_orgloop_over_sql_one_metric_max": 1.5,
         "cpu_orgloop_over_sql_one_metric": orgloop["cpu_seconds"] / best["cpu_seconds"],
         "orgloop_over_sql_one_metric_interval_form": orgloop["seconds"]
         / runs["sql-visits-interval"]["seconds"],
         "orgloop_over_sql_three_queries": orgloop["seconds"] / sql_all,
+        "cpu_sql_uid_over_sql_strings": runs["sql-visits-uid"]["cpu_seconds"]
+        / runs["sql-visits"]["cpu_seconds"],
     }
     if "sql-visits-same-rows" in runs:
         # The one metric over orgloop's rows: the part of the ratio that is the event mix.
@@ -327,6 +353,7 @@ def summarise(
         "seed": args.seed,
         "metrics": METRICS,
         "handwritten_sql_one_metric": handwritten_sql("visits"),
+        "handwritten_sql_one_metric_on_unit_numbers": handwritten_sql("visits", "uid"),
         "handwritten_sql_one_metric_interval_form": handwritten_sql("visits", "interval"),
         "handwritten_sql_one_metric_same_rows": handwritten_sql("visits", "same-rows"),
         "handwritten_sql_three_metrics": handwritten_sql_three_metrics(),

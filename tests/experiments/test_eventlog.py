@@ -88,7 +88,7 @@ def test_a_segment_duckdb_cannot_read_is_loaded_by_the_python_decoder(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Whatever DuckDB's reader makes of a line, a batch that was acknowledged gets stored.
-    monkeypatch.setattr(eventload, "_insert_from_json", lambda table, path: "SELECT nonsense")
+    monkeypatch.setattr(eventload, "_select_from_json", lambda table, path: "SELECT nonsense")
     store = EventStore.in_data_dir(tmp_path)
     events = [
         exposure("a", variant="treatment"),

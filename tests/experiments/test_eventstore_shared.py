@@ -18,6 +18,7 @@ from orgloop.experiments.ingest.loader import Loader
 from orgloop.experiments.ingest.parsing import IngestLimits, parse_batch
 from orgloop.experiments.ingest.shared import SharedDir
 from orgloop.experiments.ingest.store import EventStore
+from orgloop.experiments.ingest.units import UnitIndex
 from orgloop.experiments.metrics import parse_metrics
 from orgloop.experiments.queries import analyse
 from tests.experiments.builders import exposure, track
@@ -154,9 +155,12 @@ def test_a_segment_sealed_but_not_recorded_is_sealed_again_under_the_same_name(
     writer.rotate()
     writer.close()
     con.execute("ALTER TABLE ingest_log_loaded RENAME TO loaded_away")
-    loader = Loader(con=con.cursor(), directory=log_dir, shared=shared)
+    loader = Loader(
+        con=con.cursor(), directory=log_dir, units=UnitIndex.of_table(con), shared=shared
+    )
     with pytest.raises(duckdb.Error):
         loader.load(1)
+    assert len(loader.units) == 0  # the unit numbered in the rolled-back transaction is not kept
     sealed = shared.path("events", 1)
     assert sealed.exists()
     assert ingest_log.segments(log_dir) == [1]
@@ -168,6 +172,8 @@ def test_a_segment_sealed_but_not_recorded_is_sealed_again_under_the_same_name(
     assert sorted(p.name for p in sealed.parent.iterdir()) == [sealed.name]
     assert ids == [("t-1",), ("t-2",)]
     assert con.execute("SELECT count(*) FROM events").fetchall() == [(2,)]
+    assert con.execute("SELECT DISTINCT uid FROM events").fetchall() == [(0,)]
+    assert con.execute("SELECT unit, uid FROM units").fetchall() == [("u1", 0)]
     con.close()
 
 

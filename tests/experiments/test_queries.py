@@ -1,23 +1,44 @@
-"""The analysis query on DuckDB: per-variant sums match a plain-Python reference."""
+"""The analysis on DuckDB: per-variant sums match a plain-Python reference.
+
+Every test runs twice: with the Ibis expression (any warehouse's tables), and by unit number (the
+embedded store's tables, whose rows carry dense unit numbers: ``numbered``)."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import ibis
 import pytest
 
+from orgloop.experiments import queries
+from orgloop.experiments.ingest.units import number_units
 from orgloop.experiments.metrics import parse_metrics
-from orgloop.experiments.queries import Analysis, MetricStats, analyse
+from orgloop.experiments.queries import Analysis, MetricStats
 from tests.experiments.synthetic import START, Data, experiment, per_unit
 
 
-def load(data: Data) -> object:
+@dataclass(frozen=True)
+class Source:
+    backend: Any
+    numbered: bool
+
+
+def load(data: Data, *, numbered: bool = False) -> Source:
     con = ibis.duckdb.connect()
     con.create_table("exposures", ibis.memtable(data.exposures))
     con.create_table("events", ibis.memtable(data.events))
-    return con
+    if numbered:
+        number_units(con.con)  # as the event store numbers the units it loads
+    return Source(con, numbered)
+
+
+def analyse(source: Source, **kwargs: Any) -> Analysis:
+    result = queries.analyse(source.backend, unit_numbers=source.numbered, **kwargs)
+    assert result.by_unit_number == source.numbered  # the form under test is the one that ran
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -25,9 +46,9 @@ def data() -> Data:
     return experiment()
 
 
-@pytest.fixture(scope="module")
-def con(data: Data) -> object:
-    return load(data)
+@pytest.fixture(scope="module", params=["expression", "by unit number"])
+def con(data: Data, request: pytest.FixtureRequest) -> Source:
+    return load(data, numbered=request.param == "by unit number")
 
 
 def stats(analysis: Analysis, metric: str, variant: str) -> MetricStats:
@@ -39,7 +60,7 @@ def close(a: float | None, b: float) -> bool:
 
 
 @pytest.mark.parametrize("aggregation", ["count", "sum", "max", "any"])
-def test_mean_metric_sums_match_the_reference(con: object, data: Data, aggregation: str) -> None:
+def test_mean_metric_sums_match_the_reference(con: Source, data: Data, aggregation: str) -> None:
     metrics = parse_metrics(
         [{"key": "m", "event": "purchase", "aggregation": aggregation, "window": {"end_hours": 72}}]
     )
@@ -59,7 +80,7 @@ def test_mean_metric_sums_match_the_reference(con: object, data: Data, aggregati
         assert close(got.cross_sum, sum(x * y for x, y in zip(xs, ys, strict=True)))
 
 
-def test_units_in_two_variants_are_left_out_and_counted(con: object) -> None:
+def test_units_in_two_variants_are_left_out_and_counted(con: Source) -> None:
     metrics = parse_metrics([{"key": "visits", "event": "visit"}])
     result = analyse(con, experiment="checkout", metrics=metrics)
     assert result.diagnostics.units_in_several_variants == 1
@@ -67,7 +88,7 @@ def test_units_in_two_variants_are_left_out_and_counted(con: object) -> None:
     assert result.diagnostics.exposed_units == 300
 
 
-def test_ratio_metric_has_denominator_sums_and_cross_products(con: object, data: Data) -> None:
+def test_ratio_metric_has_denominator_sums_and_cross_products(con: Source, data: Data) -> None:
     metrics = parse_metrics(
         [
             {
@@ -96,7 +117,7 @@ def test_ratio_metric_has_denominator_sums_and_cross_products(con: object, data:
     ],
 )
 def test_capping_limits_each_units_value(
-    con: object, data: Data, cap: dict[str, float], expected_max: float | None
+    con: Source, data: Data, cap: dict[str, float], expected_max: float | None
 ) -> None:
     metrics = parse_metrics(
         [{"key": "spend", "event": "purchase", "aggregation": "sum", "cap": cap}]
@@ -115,7 +136,7 @@ def _median(values: list[float]) -> float:
     return (values[(n - 1) // 2] + values[n // 2]) / 2
 
 
-def test_quantile_metric_brackets_its_estimate(con: object, data: Data) -> None:
+def test_quantile_metric_brackets_its_estimate(con: Source, data: Data) -> None:
     metrics = parse_metrics(
         [
             {
@@ -141,13 +162,13 @@ def test_quantile_metric_brackets_its_estimate(con: object, data: Data) -> None:
     assert result.metrics == ()
 
 
-def test_an_experiment_without_exposures_has_no_variants(con: object) -> None:
+def test_an_experiment_without_exposures_has_no_variants(con: Source) -> None:
     metrics = parse_metrics([{"key": "visits", "event": "visit"}])
     result = analyse(con, experiment="nobody-saw-it", metrics=metrics)
     assert (result.units, result.metrics) == ((), ())
 
 
-def test_events_after_until_are_ignored(con: object, data: Data) -> None:
+def test_events_after_until_are_ignored(con: Source, data: Data) -> None:
     metrics = parse_metrics([{"key": "visits", "event": "visit", "cuped_lookback_hours": None}])
     early = analyse(con, experiment="checkout", metrics=metrics, until=START + timedelta(days=3))
     full = analyse(con, experiment="checkout", metrics=metrics)

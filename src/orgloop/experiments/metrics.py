@@ -41,6 +41,11 @@ class Window(_Strict):
         return self
 
 
+def micros(hours: float) -> int:
+    """A window bound in whole microseconds (to the second), as the analysis compares times."""
+    return round(hours * 3600) * 1_000_000
+
+
 class Cap(_Strict):
     """Winsorisation of per-unit values: at a fixed value, or at a percentile of all units."""
 

@@ -7,6 +7,9 @@ events never reach Python; only a few numbers per variant and metric do.  The sa
 on DuckDB (the embedded store) and on any Ibis backend that has ``FILTER`` aggregates and
 ``PERCENTILE_CONT`` (PostgreSQL and Spark among them).
 
+On the embedded store (``unit_numbers``), the per-unit table is computed by unit number instead
+(``numbered``: array lookups, no join); everything after it is the same expression.
+
 Extra queries, each over the per-unit table, run only where needed: percentile caps (the cap must
 be known before the sums) and quantile metrics (their levels depend on each variant's ``n``).
 
@@ -29,8 +32,9 @@ import ibis
 import ibis.expr.datatypes as dt
 import ibis.expr.types as ir
 
+from orgloop.experiments import numbered
 from orgloop.experiments.errors import MetricInvalid
-from orgloop.experiments.metrics import Measure, Metric, Window
+from orgloop.experiments.metrics import Measure, Metric, Window, micros
 from orgloop.experiments.warehouse import DEFAULT_MAPPING, Sources, WarehouseMapping, sources
 
 
@@ -96,6 +100,7 @@ class Analysis:
     metrics: tuple[MetricStats, ...]
     quantiles: tuple[QuantileStats, ...]
     diagnostics: Diagnostics
+    by_unit_number: bool = False  # per-unit values computed by ``numbered`` (the embedded store)
 
 
 def first_exposure(
@@ -127,17 +132,30 @@ def analyse(
     until: datetime | None = None,
     confidence: float = 0.95,
     environment: str | None = None,
+    unit_numbers: bool = False,
 ) -> Analysis:
     """Sufficient statistics of ``metrics`` per variant of ``experiment``, from Ibis backend ``con``.
 
     ``environment``: count only what was sent from it (or with no environment), where the tables
-    say (``warehouse.sources``)."""
+    say (``warehouse.sources``).  ``unit_numbers``: ``con`` is the embedded event store, whose rows
+    carry dense unit numbers; the per-unit values are then computed by number (``numbered``)
+    where the tables have them (not through a shared directory's views)."""
     _check_unique(metrics)
-    src = sources(con, mapping, experiment=experiment, environment=environment)
-    units = _first_exposures(src, experiment=experiment, until=until)
+    by_number = unit_numbers and mapping == DEFAULT_MAPPING and numbered.applies(con)
     # Units seen in several variants stay in the per-unit table with variant NULL: the main
     # query then counts them as its NULL group, so exposures are read once, not twice.
-    per_unit = _per_unit(con, src, units, metrics, until=until)
+    if by_number:
+        per_unit = numbered.per_unit(
+            con,
+            experiment=experiment,
+            columns=_all_columns(metrics),
+            until=until,
+            environment=environment,
+        )
+    else:
+        src = sources(con, mapping, experiment=experiment, environment=environment)
+        units = _first_exposures(src, experiment=experiment, until=until)
+        per_unit = _per_unit(con, src, units, metrics, until=until)
     clean = per_unit.filter(per_unit.variant.notnull())
     caps = _caps(con, clean, metrics)
     per_unit, clean = _capped(per_unit, caps), _capped(clean, caps)
@@ -154,6 +172,7 @@ def analyse(
         metrics=tuple(_metric_stats(m, r) for r in rows for m in metrics if m.kind != "quantile"),
         quantiles=_quantiles(con, clean, metrics, counts, confidence),
         diagnostics=diagnostics,
+        by_unit_number=by_number,
     )
 
 
@@ -202,10 +221,6 @@ def _since_exposure(
     return timestamp.delta(first_exposure, unit="microsecond")
 
 
-def _micros(hours: float) -> int:
-    return round(hours * 3600) * 1_000_000
-
-
 @dataclass(frozen=True, slots=True)
 class _Joined:
     """Units joined to their events, with the comparisons windows are made of.
@@ -226,10 +241,10 @@ def _in_window(joined: _Joined, table: ir.Table, window: Window) -> ir.BooleanVa
     """Whether a joined row's event is in ``window``; a bound the join already applied is not
     compared again (one comparison per row and window instead of two, or none)."""
     conditions = []
-    if _micros(window.start_hours) != joined.low:
-        conditions.append(joined.since(table, _micros(window.start_hours)))
-    if window.end_hours is not None and _micros(window.end_hours) != joined.high:
-        conditions.append(joined.before(table, _micros(window.end_hours)))
+    if micros(window.start_hours) != joined.low:
+        conditions.append(joined.since(table, micros(window.start_hours)))
+    if window.end_hours is not None and micros(window.end_hours) != joined.high:
+        conditions.append(joined.before(table, micros(window.end_hours)))
     if not conditions:  # the join's own range: any matched event
         return joined.matched(table)
     condition = conditions[0]
@@ -258,6 +273,10 @@ def _columns(metric: Metric) -> dict[str, tuple[Measure, Window]]:
     return out
 
 
+def _all_columns(metrics: Sequence[Metric]) -> dict[str, tuple[Measure, Window]]:
+    return {name: spec for metric in metrics for name, spec in _columns(metric).items()}
+
+
 def _join_events(
     con: Any,
     src: Sources,
@@ -279,9 +298,9 @@ def _join_events(
     if until is not None:
         events = events.filter(events.timestamp < until)
     flags = {f"__e{i}": events.event == name for i, name in enumerate(names)}
-    low = min(_micros(w.start_hours) for w in windows)
+    low = min(micros(w.start_hours) for w in windows)
     ends = [w.end_hours for w in windows]
-    high = None if None in ends else max(_micros(e or 0) for e in ends)
+    high = None if None in ends else max(micros(e or 0) for e in ends)
     if getattr(con, "name", None) == "duckdb":
         units = units.mutate(__t0=_epoch_us(units.first_exposure))
         events = events.select("unit", "value", __ts=_epoch_us(events.timestamp), **flags)
@@ -323,7 +342,7 @@ def _per_unit(
     One join of the units to their events and one GROUP BY unit with a conditional aggregate per
     distinct (measure, window): every metric in one scan of the events.
     """
-    columns = {name: spec for metric in metrics for name, spec in _columns(metric).items()}
+    columns = _all_columns(metrics)
     names = sorted({measure.event for measure, _ in columns.values()})
     windows = list(dict.fromkeys(window for _, window in columns.values()))
     join = _join_events(con, src, units, names, windows, until=until)

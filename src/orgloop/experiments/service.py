@@ -309,6 +309,7 @@ class ExperimentService:
                 metrics=event_metrics,
                 until=until,
                 environment=experiment.environment,
+                unit_numbers=True,  # the embedded store numbers its units
             )
         finally:
             con.disconnect()

@@ -1,14 +1,15 @@
 """The event store's loader: moves closed ingest-log segments into the DuckDB tables.
 
-Each segment is loaded with DuckDB's own JSON reader (C++, off the GIL) in one transaction that
-also records the segment's number in ``ingest_log_loaded``; only then is the file removed, so a
-segment is loaded exactly once, whatever the moment of a crash.  Should DuckDB's reader refuse a
-segment, the msgspec structs that validated its rows decode it instead
-(``rows.load_lines_in_python``).  ``recover`` loads what a previous run left behind.
+Each segment is read with DuckDB's own JSON reader (C++, off the GIL) into temporary tables, then
+inserted with its units' numbers (``units.number_segment``) in one transaction that also records
+the segment's number in ``ingest_log_loaded``; only then is the file removed, so a segment is
+loaded exactly once, whatever the moment of a crash.  Should DuckDB's reader refuse a segment,
+the msgspec structs that validated its rows decode it instead (``rows.load_lines_in_python``).
+``recover`` loads what a previous run left behind.
 
-With a shared directory (``shared.SharedDir``, several replicas), a segment is first staged in
-temporary tables, sealed from there as Parquet, and only then inserted and recorded: a crash
-between the two seals it again under the same name on the next open.
+With a shared directory (``shared.SharedDir``, several replicas), the staged rows are also sealed
+as Parquet before the transaction: a crash between the two seals them again under the same name
+on the next open.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from orgloop.experiments.ingest import log as ingest_log
+from orgloop.experiments.ingest import units
 from orgloop.experiments.ingest.rows import load_lines_in_python
 from orgloop.experiments.ingest.shared import SharedDir
 
@@ -57,6 +58,7 @@ class Loader:
 
     con: duckdb.DuckDBPyConnection
     directory: Path
+    units: units.UnitIndex
     shared: SharedDir | None = None
     waiting: queue.SimpleQueue[int | Barrier | None] = field(default_factory=queue.SimpleQueue)
 
@@ -92,28 +94,50 @@ class Loader:
     def load(self, seq: int) -> None:
         paths = {t: ingest_log.segment_path(self.directory, seq, t) for t in TABLES}
         paths = {t: p for t, p in paths.items() if p.exists() and p.stat().st_size}
-        if self.shared is not None:
-            self.load_and_seal(seq, paths, self.shared)
-            self.remove(seq)
-            return
+        staged = {t: f"staged_{t}" for t in paths}
         try:
-            self.transaction(seq, {t: _insert_from_json(t, p) for t, p in paths.items()})
+            self.stage_segment(seq, staged, paths)
+            if self.shared is not None:
+                self.shared.seal(self.con, seq, staged)
+            self.commit(seq, staged)
+        finally:
+            for name in staged.values():
+                self.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        self.remove(seq)
+
+    def stage_segment(self, seq: int, staged: dict[str, str], paths: dict[str, Path]) -> None:
+        """The segment's rows in temporary tables, read by DuckDB's JSON reader, or decoded in
+        Python should it refuse them."""
+        try:
+            self.stage(staged, {t: _select_from_json(t, p) for t, p in paths.items()})
         except duckdb.Error as exc:
             log.warning(
                 "DuckDB could not read ingest log segment %d (%s); decoding it in Python", seq, exc
             )
             tables = {t: load_lines_in_python(t, p.read_bytes()) for t, p in paths.items()}
-            self.transaction(
-                seq, {t: f"INSERT INTO {t} SELECT * FROM rows_{t}" for t in tables}, tables
-            )
-        self.remove(seq)
+            for t, rows in tables.items():
+                self.con.register(f"rows_{t}", rows)
+            try:
+                self.stage(staged, {t: f"SELECT * FROM rows_{t}" for t in tables})
+            finally:
+                for t in tables:
+                    self.con.unregister(f"rows_{t}")
 
-    def transaction(
-        self, seq: int, inserts: dict[str, str], tables: dict[str, pa.Table] | None = None
-    ) -> None:
-        for table, rows in (tables or {}).items():
-            self.con.register(f"rows_{table}", rows)
-        statements = "".join(f" {sql};" for sql in inserts.values())
+    def stage(self, staged: dict[str, str], selects: dict[str, str]) -> None:
+        """Fill a temporary table of each table's own columns (all but ``uid``) from each
+        table's ``SELECT``."""
+        for table, select in selects.items():
+            name = staged[table]
+            self.con.execute(
+                f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * EXCLUDE (uid) FROM {table} LIMIT 0"
+            )
+            self.con.execute(f"INSERT INTO {name} {select}")
+
+    def commit(self, seq: int, staged: dict[str, str]) -> None:
+        """Insert the staged rows with their units' numbers and record the segment as loaded, in
+        one transaction; the new units enter the index only once it is committed."""
+        numbering = units.number_segment(self.con, self.units, staged) if staged else None
+        statements = "".join(f" {sql};" for sql in numbering.statements) if numbering else ""
         try:
             self.con.execute(
                 f"BEGIN TRANSACTION;{statements} INSERT INTO ingest_log_loaded VALUES ({seq:d}); COMMIT"
@@ -122,51 +146,15 @@ class Loader:
             self.con.execute("ROLLBACK")
             raise
         finally:
-            for table in tables or {}:
-                self.con.unregister(f"rows_{table}")
-
-    def load_and_seal(self, seq: int, paths: dict[str, Path], shared: SharedDir) -> None:
-        """Stage the segment's rows once, seal them in the shared directory, then insert them."""
-        staged = {t: f"staged_{t}" for t in paths}
-        try:
-            try:
-                self.stage(staged, {t: _select_from_json(t, p) for t, p in paths.items()})
-            except duckdb.Error as exc:
-                log.warning(
-                    "DuckDB could not read ingest log segment %d (%s); decoding it in Python",
-                    seq,
-                    exc,
-                )
-                tables = {t: load_lines_in_python(t, p.read_bytes()) for t, p in paths.items()}
-                for t, rows in tables.items():
-                    self.con.register(f"rows_{t}", rows)
-                try:
-                    self.stage(staged, {t: f"SELECT * FROM rows_{t}" for t in tables})
-                finally:
-                    for t in tables:
-                        self.con.unregister(f"rows_{t}")
-            shared.seal(self.con, seq, staged)
-            self.transaction(
-                seq, {t: f"INSERT INTO {t} SELECT * FROM {s}" for t, s in staged.items()}
-            )
-        finally:
-            for name in staged.values():
-                self.con.execute(f"DROP TABLE IF EXISTS temp.{name}")
-
-    def stage(self, staged: dict[str, str], selects: dict[str, str]) -> None:
-        """Fill a temporary table of each table's own columns from each table's ``SELECT``."""
-        for table, select in selects.items():
-            name = staged[table]
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS FROM {table} LIMIT 0")
-            self.con.execute(f"INSERT INTO {name} {select}")
+            if numbering is not None:
+                for name in units.REGISTERED:
+                    self.con.unregister(name)
+        if numbering is not None:
+            numbering.committed(self.units)
 
     def remove(self, seq: int) -> None:
         for table in TABLES:
             ingest_log.segment_path(self.directory, seq, table).unlink(missing_ok=True)
-
-
-def _insert_from_json(table: str, path: Path) -> str:
-    return f"INSERT INTO {table} " + _select_from_json(table, path)
 
 
 def _select_from_json(table: str, path: Path) -> str:

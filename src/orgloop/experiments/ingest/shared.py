@@ -70,7 +70,8 @@ class SharedDir:
 
     def seal(self, con: duckdb.DuckDBPyConnection, seq: int, sources: Mapping[str, str]) -> None:
         """Write each table's rows (``sources``: table -> relation holding them) as the segment's
-        Parquet file, durably; an empty relation writes no file."""
+        Parquet file, durably; an empty relation writes no file.  Unit numbers (``uid``) are
+        this store's own and are not sealed."""
         for table, relation in sources.items():
             if not con.execute(f"SELECT count(*) FROM {relation}").fetchall()[0][0]:
                 continue
@@ -78,7 +79,7 @@ class SharedDir:
             temporary = final.with_name(f".{final.name}.tmp")
             quoted = str(temporary).replace("'", "''")
             con.execute(
-                f"COPY (SELECT * FROM {relation}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)"
+                f"COPY (SELECT COLUMNS(lambda c: c <> 'uid') FROM {relation}) TO '{quoted}' (FORMAT parquet, COMPRESSION zstd)"
             )
             _sync_file(temporary)
             os.replace(temporary, final)
@@ -102,7 +103,8 @@ class SharedDir:
                 f'"{name}"'
                 for (name,) in cur.execute(
                     "SELECT column_name FROM duckdb_columns() WHERE database_name = $catalog "
-                    "AND schema_name = 'main' AND table_name = $table ORDER BY column_index",
+                    "AND schema_name = 'main' AND table_name = $table AND column_name <> 'uid' "
+                    "ORDER BY column_index",
                     {"catalog": catalog, "table": table},
                 ).fetchall()
             )

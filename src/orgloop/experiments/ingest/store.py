@@ -7,7 +7,9 @@ Two threads do the writing, so a request never waits for DuckDB:
   any ``append`` of that group return.  So the API acknowledges nothing that is not on disk, and
   concurrent requests share one sync (group commit);
 - the **loader** moves closed log segments into the DuckDB tables with DuckDB's own JSON reader (in
-  C++, off the GIL), recording each segment's number in the same transaction, then deletes it.  A
+  C++, off the GIL), numbering the units it has not seen (``units``: every row carries its unit's
+  dense number, ``uid``, which the analysis uses as an array position) and recording each
+  segment's number in the same transaction, then deletes it.  A
   segment closes after about a second or 32 MB.  Should DuckDB's reader refuse a segment, the
   loader decodes it line by line in Python instead: a logged batch is never dropped.
 
@@ -45,6 +47,7 @@ import numpy.typing as npt
 import pyarrow as pa
 
 from orgloop.experiments.ingest import log as ingest_log
+from orgloop.experiments.ingest import units
 from orgloop.experiments.ingest.loader import Barrier, Loader
 from orgloop.experiments.ingest.parsing import Batch, Exposure, Track
 from orgloop.experiments.ingest.rows import (
@@ -68,7 +71,8 @@ CREATE TABLE IF NOT EXISTS exposures (
     "timestamp" TIMESTAMPTZ NOT NULL,
     properties JSON,
     environment VARCHAR,
-    received_at TIMESTAMPTZ NOT NULL
+    received_at TIMESTAMPTZ NOT NULL,
+    uid INTEGER
 );
 CREATE TABLE IF NOT EXISTS events (
     id VARCHAR NOT NULL,
@@ -78,7 +82,8 @@ CREATE TABLE IF NOT EXISTS events (
     "timestamp" TIMESTAMPTZ NOT NULL,
     properties JSON,
     environment VARCHAR,
-    received_at TIMESTAMPTZ NOT NULL
+    received_at TIMESTAMPTZ NOT NULL,
+    uid INTEGER
 );
 CREATE TABLE IF NOT EXISTS ingest_log_loaded (segment BIGINT NOT NULL);
 """
@@ -145,10 +150,16 @@ class EventStore:
         self._con = duckdb.connect(str(self.path))
         self._con.execute(f"SET checkpoint_threshold = '{_size(checkpoint_threshold)}'")
         self._con.execute(_SCHEMA)
+        units.number_units(self._con)  # a store made before unit numbers: once
         self._catalog = str(self._con.execute("SELECT current_database()").fetchall()[0][0])
         self.shared = None if shared_dir is None else SharedDir.open(shared_dir, self._con)
         log_dir = self.path.with_name(self.path.stem + "-log")
-        loader = Loader(con=self._con.cursor(), directory=log_dir, shared=self.shared)
+        loader = Loader(
+            con=self._con.cursor(),
+            directory=log_dir,
+            units=units.UnitIndex.of_table(self._con),
+            shared=self.shared,
+        )
         last = loader.recover()
         seen = {table: HashIndex(stored_hashes(self._con, table)) for table in TABLES}
         self._queue: queue.SimpleQueue[_Item] = queue.SimpleQueue()
