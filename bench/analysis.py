@@ -54,6 +54,7 @@ from bench.analysis_sql import (
     sums_of_rows,
 )
 from orgloop.experiments.ingest.units import SCHEMA as UNITS_SCHEMA
+from orgloop.experiments.ingest.units import fingerprinted
 
 ROOT = Path(__file__).resolve().parent
 WORK = ROOT / ".work"
@@ -135,9 +136,10 @@ def dataset(units: int, events: int, seed: int, *, work: Path = WORK) -> Path:
     # Unit numbers as the event store gives them (its own order differs: any dense numbering
     # does); the units here are the integers 0 to units - 1 already.
     con.execute(UNITS_SCHEMA)
+    every_unit = f"SELECT 'u' || r AS unit FROM range({units}) t(r)"
     con.execute(
-        "INSERT INTO units SELECT 'u' || r, r, md5_number_upper('u' || r),"
-        f" md5_number_lower('u' || r) FROM range({units}) t(r)"
+        "INSERT INTO units BY NAME SELECT unit, hi, lo, ltrim(unit, 'u')::INTEGER AS uid"
+        f" FROM ({fingerprinted(every_unit)})"
     )
     con.execute("CHECKPOINT")
     con.close()

@@ -80,6 +80,10 @@ def both(store: EventStore, **kwargs: object) -> tuple[Analysis, Analysis]:
 def assert_same(numbered: Analysis, expression: Analysis) -> None:
     assert numbered.by_unit_number
     assert not expression.by_unit_number
+    assert_same_figures(numbered, expression)
+
+
+def assert_same_figures(numbered: Analysis, expression: Analysis) -> None:
     assert numbered.units == expression.units
     assert numbered.diagnostics == expression.diagnostics
     assert len(numbered.metrics) == len(expression.metrics)
@@ -222,3 +226,20 @@ def test_the_index_agrees_with_a_dict_as_runs_merge() -> None:
         )
         assert found.tolist() == [truth[k] for k in probe]
     assert len(index) == len(truth)
+
+
+def test_a_row_without_a_number_is_counted_by_the_expression_until_the_store_numbers_it(
+    tmp_path: Path,
+) -> None:
+    store = EventStore.in_data_dir(tmp_path)
+    append(store, traffic(6, 30))
+    store.cursor().execute("UPDATE events SET uid = NULL WHERE unit = 'u6-1'")
+    con = ibis.duckdb.from_connection(store.cursor())
+    fallback = analyse(con, experiment="checkout-redesign", metrics=METRICS, unit_numbers=True)
+    assert not fallback.by_unit_number
+    store.close()
+    store = EventStore.in_data_dir(tmp_path)  # numbered again when it opens
+    numbered, expression = both(store)
+    assert_same(numbered, expression)
+    assert_same_figures(numbered, fallback)
+    store.close()

@@ -50,11 +50,18 @@ _FLUSH_ROWS = 1 << 24
 
 def applies(con: Any) -> bool:
     """Whether ``con`` (an Ibis backend) reads the event store's numbered tables: DuckDB, and
-    ``exposures`` and ``events`` with ``uid`` (a shared directory's union views have none)."""
+    ``exposures`` and ``events`` with ``uid`` on every row (a shared directory's union views have
+    no ``uid``)."""
     if getattr(con, "name", None) != "duckdb":
         return False
+    tables = ("exposures", "events")
     try:
-        return all("uid" in _columns(con.con, table) for table in ("exposures", "events"))
+        if not all("uid" in _columns(con.con, table) for table in tables):
+            return False
+        # Every row is numbered as it is loaded; should one not be (the store numbers it when
+        # it next opens), the expression counts it meanwhile.  Row-group statistics answer this.
+        unnumbered = " OR ".join(f"EXISTS (SELECT 1 FROM {t} WHERE uid IS NULL)" for t in tables)
+        return not con.con.execute(f"SELECT {unnumbered}").fetchall()[0][0]
     except duckdb.Error:
         return False
 
@@ -112,7 +119,7 @@ class _Exposed:
     def read(cls, raw: duckdb.DuckDBPyConnection, experiment: str, where: _Filters) -> _Exposed:
         rows = raw.sql(
             'SELECT uid, epoch_us("timestamp") AS t, variant FROM exposures'
-            f" WHERE experiment = $experiment AND uid IS NOT NULL{where.sql}",
+            f" WHERE experiment = $experiment{where.sql}",
             params={"experiment": experiment, **where.params},
         ).to_arrow_table()
         uid = _ints(rows.column("uid"))

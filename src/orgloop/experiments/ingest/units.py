@@ -1,7 +1,7 @@
 """Unit numbers: the event store gives every unit a dense integer, ``uid`` (0, 1, 2, ...).
 
 Every exposure and event row carries its unit's number, and the ``units`` table keeps each unit's
-number with a 128-bit fingerprint of its name (the two halves of its MD5).  The analysis uses the
+number with a 128-bit fingerprint of its name (its MD5, in two halves).  The analysis uses the
 numbers as array positions (``experiments.numbered``): each unit's first exposure is ``t0[uid]``
 and each per-unit value one ``numpy.bincount`` over ``uid``, so it needs neither the hash join of
 events to first exposures nor a per-unit GROUP BY, which are most of what the same analysis costs
@@ -40,7 +40,14 @@ CREATE TABLE IF NOT EXISTS units (
 );
 """
 
-_FINGERPRINT = "md5_number_upper(unit) AS hi, md5_number_lower(unit) AS lo"
+
+def fingerprinted(units: str) -> str:
+    """``unit, hi, lo`` of the relation ``units`` (one MD5 per unit, split into halves)."""
+    return (
+        "SELECT unit, (h >> 64)::UBIGINT AS hi, (h & 18446744073709551615)::UBIGINT AS lo"
+        f" FROM (SELECT unit, md5_number(unit) AS h FROM ({units}))"
+    )
+
 
 Fingerprints = npt.NDArray[np.uint64]
 Numbers = npt.NDArray[np.int64]
@@ -124,8 +131,7 @@ def number_segment(
     Registers ``segment_units`` and ``new_units`` (Arrow) on ``con`` for the statements; the
     caller unregisters them (``REGISTERED``) after running the statements in one transaction."""
     every = " UNION ALL ".join(f"SELECT unit FROM {name}" for name in staged.values())
-    found = con.sql(f"SELECT unit, {_FINGERPRINT} FROM (SELECT DISTINCT unit FROM ({every}))")
-    found = found.to_arrow_table()
+    found = con.sql(fingerprinted(f"SELECT DISTINCT unit FROM ({every})")).to_arrow_table()
     hi, lo = _u64(found.column("hi")), _u64(found.column("lo"))
     uid, new = index.number(hi, lo)
     segment = found.append_column("uid", pa.array(uid, pa.int32()))
@@ -159,9 +165,10 @@ def number_units(con: duckdb.DuckDBPyConnection) -> int:
     numbered = 0
     con.execute("BEGIN TRANSACTION")
     try:
+        new = f"SELECT unit FROM ({missing}) s ANTI JOIN units u USING (unit)"
         con.execute(
-            f"INSERT INTO units SELECT unit, (SELECT count(*) FROM units) + row_number() OVER ()"
-            f" - 1, {_FINGERPRINT} FROM ({missing}) s ANTI JOIN units u USING (unit)"
+            "INSERT INTO units SELECT unit, (SELECT count(*) FROM units) + row_number() OVER ()"
+            f" - 1, hi, lo FROM ({fingerprinted(new)})"
         )
         for table in TABLES:
             updated = con.execute(
