@@ -71,7 +71,7 @@ _COLUMNS = (
 )
 # The data set's layout: bumped when the event store's tables change, so that an older file is
 # not read as the new layout.
-LAYOUT = 2
+LAYOUT = 3
 
 _EXPOSURES = """
 INSERT INTO exposures
