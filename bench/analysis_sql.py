@@ -37,18 +37,19 @@ HOUR_US = 3_600_000_000
 WINDOW_US, LOOKBACK_US = round(WINDOW_HOURS * HOUR_US), round(LOOKBACK_HOURS * HOUR_US)
 
 _AGGREGATE = {
-    "count": "count(e.unit) FILTER (WHERE {cond})",
+    "count": "count(e.{key}) FILTER (WHERE {cond})",
     "sum": "coalesce(sum(e.value) FILTER (WHERE {cond}), 0)",
-    "any": "(count(e.unit) FILTER (WHERE {cond}) > 0)::INT",
+    "any": "(count(e.{key}) FILTER (WHERE {cond}) > 0)::INT",
 }
 
 # First exposures as integer microseconds; units seen in two variants dropped (min = max).
+# ``{key}`` is the column that names the unit: ``unit`` (its string) or ``uid`` (its number).
 _FIRST_EXPOSURES = """
 WITH first_exposures AS (
-    SELECT unit, min(variant) AS variant, epoch_us(min("timestamp")) AS t0
+    SELECT {key}, min(variant) AS variant, epoch_us(min("timestamp")) AS t0
     FROM exposures
     WHERE experiment = '{experiment}'
-    GROUP BY unit
+    GROUP BY {key}
     HAVING min(variant) = max(variant)
 ),
 """
@@ -61,10 +62,10 @@ _BEST = (
            {x} AS x
     FROM first_exposures f
     LEFT JOIN events e
-        ON e.unit = f.unit AND {event_filter}
+        ON e.{key} = f.{key} AND {event_filter}
         AND epoch_us(e."timestamp") >= f.t0 - {lookback_us}
         AND epoch_us(e."timestamp") < f.t0 + {window_us}
-    GROUP BY f.unit, f.variant
+    GROUP BY f.{key}, f.variant
 )
 SELECT variant, count(*) AS n, sum(y), sum(y * y), sum(x), sum(x * x), sum(x * y)
 FROM per_unit
@@ -103,10 +104,10 @@ _THREE = (
            {per_unit}
     FROM first_exposures f
     LEFT JOIN events e
-        ON e.unit = f.unit AND e.event IN ({names})
+        ON e.{key} = f.{key} AND e.event IN ({names})
         AND epoch_us(e."timestamp") >= f.t0 - {lookback_us}
         AND epoch_us(e."timestamp") < f.t0 + {window_us}
-    GROUP BY f.unit, f.variant
+    GROUP BY f.{key}, f.variant
 )
 SELECT variant, count(*) AS n,
        {sums}
@@ -125,10 +126,12 @@ def handwritten_sql_three_metrics() -> str:
         template = _AGGREGATE[spec.aggregation]
         own = f"e.event = '{spec.event}' AND "
         y, x = f"{spec.key}_y", f"{spec.key}_x"
-        per_unit.append(template.format(cond=f'{own}epoch_us(e."timestamp") >= f.t0') + f" AS {y}")
-        per_unit.append(template.format(cond=f'{own}epoch_us(e."timestamp") < f.t0') + f" AS {x}")
+        post, pre = f'{own}epoch_us(e."timestamp") >= f.t0', f'{own}epoch_us(e."timestamp") < f.t0'
+        per_unit.append(template.format(cond=post, key="unit") + f" AS {y}")
+        per_unit.append(template.format(cond=pre, key="unit") + f" AS {x}")
         sums += [f"sum({y})", f"sum({y} * {y})", f"sum({x})", f"sum({x} * {x})", f"sum({x} * {y})"]
     return _THREE.format(
+        key="unit",
         experiment=EXPERIMENT,
         per_unit=",\n           ".join(per_unit),
         names=", ".join(f"'{s.event}'" for s in SPECS),
@@ -142,19 +145,19 @@ def handwritten_sql(key: str, form: str = "best") -> str:
     """The one-metric query for metric ``key`` (``visits``, ``carts``, ``revenue``) in ``form``."""
     spec = next(s for s in SPECS if s.key == key)
     template = _AGGREGATE[spec.aggregation]
-    if form == "uid":
-        return _on_uid(handwritten_sql(key, "best"))
-    if form in ("best", "same-rows"):
+    if form in ("best", "uid", "same-rows"):
+        unit = "uid" if form == "uid" else "unit"
         event_filter, own = f"e.event = '{spec.event}'", ""
         if form == "same-rows":
             names = ", ".join(f"'{s.event}'" for s in SPECS)
             event_filter, own = f"e.event IN ({names})", f"e.event = '{spec.event}' AND "
         # The join keeps [t0 - lookback, t0 + window); the sign of ts - t0 tells the two apart.
         return _BEST.format(
+            key=unit,
             experiment=EXPERIMENT,
             event_filter=event_filter,
-            y=template.format(cond=f'{own}epoch_us(e."timestamp") >= f.t0'),
-            x=template.format(cond=f'{own}epoch_us(e."timestamp") < f.t0'),
+            y=template.format(cond=f'{own}epoch_us(e."timestamp") >= f.t0', key=unit),
+            x=template.format(cond=f'{own}epoch_us(e."timestamp") < f.t0', key=unit),
             lookback_us=LOOKBACK_US,
             window_us=WINDOW_US,
         )
@@ -166,22 +169,9 @@ def handwritten_sql(key: str, form: str = "best") -> str:
     return _INTERVAL.format(
         experiment=EXPERIMENT,
         event=spec.event,
-        y=template.format(cond=post.format(h=int(WINDOW_HOURS))),
-        x=template.format(cond=pre.format(h=int(LOOKBACK_HOURS))),
+        y=template.format(cond=post.format(h=int(WINDOW_HOURS)), key="unit"),
+        x=template.format(cond=pre.format(h=int(LOOKBACK_HOURS)), key="unit"),
     )
-
-
-def _on_uid(sql: str) -> str:
-    """The query with every use of the unit string replaced by the unit's number."""
-    for old, new in (
-        ("SELECT unit,", "SELECT uid,"), ("GROUP BY unit", "GROUP BY uid"),
-        ("e.unit = f.unit", "e.uid = f.uid"), ("GROUP BY f.unit", "GROUP BY f.uid"),
-        ("count(e.unit)", "count(e.uid)"),
-    ):  # fmt: skip
-        if old in sql:
-            sql = sql.replace(old, new)
-    assert "unit" not in sql.replace("per_unit", ""), sql
-    return sql
 
 
 def sums_of_rows(rows: list[tuple[Any, ...]], keys: list[str]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ Both reads run in one transaction, so they see the same events.  Measured in ben
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,24 +48,6 @@ _BATCH_ROWS = 1 << 22
 _FLUSH_ROWS = 1 << 24
 
 
-def applies(con: Any) -> bool:
-    """Whether ``con`` (an Ibis backend) reads the event store's numbered tables: DuckDB, and
-    ``exposures`` and ``events`` with ``uid`` on every row (a shared directory's union views have
-    no ``uid``)."""
-    if getattr(con, "name", None) != "duckdb":
-        return False
-    tables = ("exposures", "events")
-    try:
-        if not all("uid" in _columns(con.con, table) for table in tables):
-            return False
-        # Every row is numbered as it is loaded; should one not be (the store numbers it when
-        # it next opens), the expression counts it meanwhile.  Row-group statistics answer this.
-        unnumbered = " OR ".join(f"EXISTS (SELECT 1 FROM {t} WHERE uid IS NULL)" for t in tables)
-        return not con.con.execute(f"SELECT {unnumbered}").fetchall()[0][0]
-    except duckdb.Error:
-        return False
-
-
 def per_unit(
     con: Any,
     *,
@@ -73,17 +55,35 @@ def per_unit(
     columns: Mapping[str, tuple[Measure, Window]],
     until: datetime | None,
     environment: str | None,
-) -> ir.Table:
+) -> ir.Table | None:
     """``queries._per_unit``'s table (variant, then one float column per entry of ``columns``),
-    computed by unit number."""
+    computed by unit number; None where ``con`` (an Ibis backend) does not read the event
+    store's numbered tables: DuckDB, and ``exposures`` and ``events`` with ``uid`` on every row
+    (a shared directory's union views have no ``uid``)."""
+    if getattr(con, "name", None) != "duckdb":
+        return None
     raw: duckdb.DuckDBPyConnection = con.con
-    raw.execute("BEGIN TRANSACTION")
+    tables = {table: _columns(raw, table) for table in ("exposures", "events")}
+    if not all(cols is not None and "uid" in cols for cols in tables.values()):
+        return None
+    raw.execute("BEGIN TRANSACTION")  # one snapshot for the check and both reads
     try:
-        exposed = _Exposed.read(raw, experiment, _filters(raw, "exposures", until, environment))
-        values = _values(raw, exposed, columns, _filters(raw, "events", until, environment))
+        if _unnumbered(raw, tables):
+            return None
+        where = {t: _filters(cols or [], until, environment) for t, cols in tables.items()}
+        exposed = _Exposed.read(raw, experiment, where["exposures"])
+        values = _values(raw, exposed, columns, where["events"])
     finally:
         raw.execute("ROLLBACK")  # it only read
     return ibis.memtable(exposed.table(values))
+
+
+def _unnumbered(raw: duckdb.DuckDBPyConnection, tables: Iterable[str]) -> bool:
+    """Whether a row lacks its number.  Every row is numbered as it is loaded; should one not
+    be (the store numbers it when it next opens), the expression counts it meanwhile.  Row-group
+    statistics answer this without a scan."""
+    unnumbered = " OR ".join(f"EXISTS (SELECT 1 FROM {t} WHERE uid IS NULL)" for t in tables)
+    return bool(raw.execute(f"SELECT {unnumbered}").fetchall()[0][0])
 
 
 @dataclass(slots=True)
@@ -92,15 +92,14 @@ class _Filters:
     params: dict[str, object] = field(default_factory=dict)
 
 
-def _filters(
-    raw: duckdb.DuckDBPyConnection, table: str, until: datetime | None, environment: str | None
-) -> _Filters:
-    """``until`` and ``environment`` as ``queries`` and ``warehouse.sources`` apply them."""
+def _filters(columns: list[str], until: datetime | None, environment: str | None) -> _Filters:
+    """``until`` and ``environment`` as ``queries`` and ``warehouse.sources`` apply them to a
+    table of ``columns``."""
     out = _Filters()
     if until is not None:
         out.sql += ' AND "timestamp" < $until'
         out.params["until"] = until
-    if environment is not None and "environment" in _columns(raw, table):
+    if environment is not None and "environment" in columns:
         out.sql += " AND (environment IS NULL OR environment = $environment)"
         out.params["environment"] = environment
     return out
@@ -293,11 +292,13 @@ def _pick(
     return out
 
 
-def _columns(raw: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [str(d[0]) for d in raw.sql(f"SELECT * FROM {table} LIMIT 0").description or ()]
+def _columns(raw: duckdb.DuckDBPyConnection, table: str) -> list[str] | None:
+    """The table's columns; None without such a table."""
+    try:
+        return [str(d[0]) for d in raw.sql(f"SELECT * FROM {table} LIMIT 0").description or ()]
+    except duckdb.Error:
+        return None
 
 
 def _ints(column: pa.ChunkedArray | pa.Array) -> Ints:
-    if isinstance(column, pa.ChunkedArray):
-        column = column.combine_chunks()
     return np.asarray(column.to_numpy(zero_copy_only=False), dtype=np.int64)

@@ -141,10 +141,10 @@ def analyse(
     carry dense unit numbers; the per-unit values are then computed by number (``numbered``)
     where the tables have them (not through a shared directory's views)."""
     _check_unique(metrics)
-    by_number = unit_numbers and mapping == DEFAULT_MAPPING and numbered.applies(con)
     # Units seen in several variants stay in the per-unit table with variant NULL: the main
     # query then counts them as its NULL group, so exposures are read once, not twice.
-    if by_number:
+    per_unit = None
+    if unit_numbers and mapping == DEFAULT_MAPPING:
         per_unit = numbered.per_unit(
             con,
             experiment=experiment,
@@ -152,7 +152,8 @@ def analyse(
             until=until,
             environment=environment,
         )
-    else:
+    by_number = per_unit is not None
+    if per_unit is None:
         src = sources(con, mapping, experiment=experiment, environment=environment)
         units = _first_exposures(src, experiment=experiment, until=until)
         per_unit = _per_unit(con, src, units, metrics, until=until)

@@ -150,7 +150,7 @@ class Loader:
                 for name in units.REGISTERED:
                     self.con.unregister(name)
         if numbering is not None:
-            numbering.committed(self.units)
+            self.units.add(*numbering.new)
 
     def remove(self, seq: int) -> None:
         for table in TABLES:

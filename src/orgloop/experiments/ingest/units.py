@@ -114,10 +114,7 @@ class Numbering:
     the new units to add to the index once those statements are committed."""
 
     statements: tuple[str, ...]
-    new: tuple[Fingerprints, Fingerprints, Numbers]
-
-    def committed(self, index: UnitIndex) -> None:
-        index.add(*self.new)
+    new: tuple[Fingerprints, Fingerprints, Numbers]  # for ``UnitIndex.add``
 
 
 REGISTERED = ("segment_units", "new_units")
