@@ -271,7 +271,9 @@ def create_app(settings: Settings | None = None, *, services: Services | None = 
     install_authentication(app, services.tokens.authenticate)
     install_denial_audit(app, services.audit.record_denied)
     app.include_router(
-        kernel_api.build_router(db=services.db, tokens=services.tokens, audit=services.audit)
+        kernel_api.build_router(
+            db=services.db, tokens=services.tokens, audit=services.audit, jobs=services.jobs
+        )
     )
     app.include_router(catalog_api.build_router(catalog=services.catalog))
     app.include_router(contracts_api.build_router(contracts=services.contracts))

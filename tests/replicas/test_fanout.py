@@ -202,6 +202,9 @@ def test_a_replica_that_dies_mid_job_leaves_it_to_another(postgres_database: str
         assert doomed.stdout is not None
         assert doomed.stdout.readline().strip() == "running"
         assert not survivor.run_if_due("takeover", 3600.0, lambda: None)  # it runs elsewhere
+        [seen] = [job for job in survivor.status() if job.name == "takeover"]
+        assert (seen.running, seen.last_replica, seen.runs) == (True, "doomed", 0)
+        assert seen.every_seconds is None  # no timer for it on this replica
         doomed.kill()  # kill -9 mid-run
         doomed.wait(10)
         ran: list[str] = []
@@ -210,6 +213,8 @@ def test_a_replica_that_dies_mid_job_leaves_it_to_another(postgres_database: str
             assert time.monotonic() < deadline, "the dead replica's lock was never released"
             time.sleep(0.05)
         assert ran == ["survivor"]
+        [seen] = [job for job in survivor.status() if job.name == "takeover"]
+        assert (seen.running, seen.last_replica, seen.runs) == (False, "survivor", 1)
     finally:
         if doomed.poll() is None:
             doomed.kill()

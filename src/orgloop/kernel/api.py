@@ -1,4 +1,4 @@
-"""The kernel's own routes: health, tokens and the audit log."""
+"""The kernel's own routes: health, tokens, the audit log and the periodic jobs."""
 
 from __future__ import annotations
 
@@ -11,11 +11,20 @@ from orgloop import __version__
 from orgloop.kernel.audit import AuditLog
 from orgloop.kernel.db import Database
 from orgloop.kernel.http import Caller, Offset
-from orgloop.kernel.models import AuditEntry, Health, Page, Token, TokenCreate, TokenCreated
+from orgloop.kernel.jobs import Jobs
+from orgloop.kernel.models import (
+    AuditEntry,
+    Health,
+    JobStatus,
+    Page,
+    Token,
+    TokenCreate,
+    TokenCreated,
+)
 from orgloop.kernel.tokens import TokenService
 
 
-def build_router(*, db: Database, tokens: TokenService, audit: AuditLog) -> APIRouter:
+def build_router(*, db: Database, tokens: TokenService, audit: AuditLog, jobs: Jobs) -> APIRouter:
     router = APIRouter(prefix="/api/v1")
 
     @router.get("/health", tags=["kernel"])
@@ -56,5 +65,12 @@ def build_router(*, db: Database, tokens: TokenService, audit: AuditLog) -> APIR
             limit=limit,
             offset=offset,
         )
+
+    @router.get("/jobs", tags=["kernel"])
+    def list_jobs(caller: Caller) -> list[JobStatus]:
+        """The periodic jobs (the scheduled analysis of running experiments): when each is due,
+        when it last ran and on which replica, whether it is running."""
+        caller.require_read()
+        return jobs.status()
 
     return router

@@ -1,4 +1,4 @@
-"""Commands for the kernel's resources: ``orgloop login``, ``tokens`` and ``audit``."""
+"""Commands for the kernel's resources: ``orgloop login``, ``tokens``, ``audit`` and ``jobs``."""
 
 from __future__ import annotations
 
@@ -179,3 +179,17 @@ def audit(
         as_json=as_json,
         raw=page,
     )
+
+
+@exits
+def jobs(as_json: JsonFlag = False) -> None:
+    """List the periodic jobs: when each runs next, when it last ran and on which replica.
+
+    However many replicas serve one database, each job runs on one of them per period (the
+    scheduled analysis of running experiments, every ORGLOOP_ANALYSIS_INTERVAL_SECONDS).
+    "running" is yes while a run is under way, or after its replica stopped in the middle of one
+    (the next replica to tick runs it again).
+    """
+    rows = client().get("/api/v1/jobs")
+    columns = ["name", "every_seconds", "due_at", "runs", "last_started_at", "last_finished_at"]
+    render(rows, [*columns, "last_replica", "running"], as_json=as_json)

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from orgloop.kernel.clock import Clock
 from orgloop.kernel.db import Base, Database, lock_key
+from orgloop.kernel.models import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +44,12 @@ class Jobs:
         self.replica = replica
         self._stopping = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._periods: dict[str, float] = {}
 
     def every(self, interval: float, name: str, run: Callable[[], object]) -> None:
         """Run ``run`` every ``interval`` seconds on one replica, first after one interval."""
         tick = max(0.1, min(interval / 4, 10.0))
+        self._periods[name] = interval
 
         def loop() -> None:
             while not self._stopping.wait(tick):
@@ -96,6 +99,29 @@ class Jobs:
                 row.last_finished_at = self._clock.now()
                 row.runs += 1
         return True
+
+    def status(self) -> list[JobStatus]:
+        """Every job the database knows or this replica runs, by name."""
+        with self._db.reading() as session:
+            rows = {row.name: row for row in session.scalars(sa.select(_JobRow))}
+        out: list[JobStatus] = []
+        for name in sorted(rows.keys() | self._periods.keys()):
+            row = rows.get(name)
+            started = _aware(row.last_started_at) if row and row.last_started_at else None
+            finished = _aware(row.last_finished_at) if row and row.last_finished_at else None
+            out.append(
+                JobStatus(
+                    name=name,
+                    every_seconds=self._periods.get(name),
+                    due_at=_aware(row.due_at) if row else None,
+                    runs=row.runs if row else 0,
+                    last_started_at=started,
+                    last_finished_at=finished,
+                    last_replica=row.last_replica if row else None,
+                    running=started is not None and (finished is None or finished < started),
+                )
+            )
+        return out
 
     def close(self) -> None:
         self._stopping.set()

@@ -68,6 +68,27 @@ class AuditEntry(BaseModel):
     after: Any | None
 
 
+class JobStatus(BaseModel):
+    """A periodic job (run on one replica per period): when it is due, how its last run went."""
+
+    name: str
+    every_seconds: float | None = Field(
+        description="Its period on the replica that answered; null if that replica has no timer "
+        "for it (e.g. it was started with the job turned off)."
+    )
+    due_at: datetime | None = Field(
+        description="When it runs next; null until a replica's first tick has recorded it."
+    )
+    runs: int
+    last_started_at: datetime | None
+    last_finished_at: datetime | None
+    last_replica: str | None = Field(description="The replica that ran it last.")
+    running: bool = Field(
+        description="Started and not finished since: running now, or its replica stopped in the "
+        "middle (the next replica to tick runs it again)."
+    )
+
+
 class Health(BaseModel):
     status: str
     version: str
