@@ -293,6 +293,33 @@ def test_velocity_counts_per_month_and_days_to_decision(api: TestClient, clock: 
 
 def test_analysis_over_the_embedded_event_store(services: Services, tmp_path: Path) -> None:
     """Events ingested into ``<data_dir>/events.duckdb`` are what the service analyses."""
+    store = EventStore.in_data_dir(tmp_path / "data")
+    report = _analyse_in(store, services)
+    assert sum(report["units"].values()) == 200
+    assert {r["status"] for r in report["rows"]} == {"ok"}
+    assert report["computed_by"] == "unit_numbers"  # every row the store loaded is numbered
+
+
+def test_an_analysis_over_several_replicas_stores_says_it_was_the_expression(
+    services: Services, tmp_path: Path
+) -> None:
+    # Another replica's store wrote to the shared directory: the analysis reads the union of
+    # both stores' rows, whose unit numbers are each store's own.
+    other = EventStore.in_data_dir(tmp_path / "other", shared_dir=tmp_path / "shared")
+    now = datetime(2026, 2, 1, tzinfo=UTC)
+    visit = {"id": "o1", "type": "track", "unit": "u-never-exposed", "event": "checkout_viewed",
+             "timestamp": "2026-01-10T00:00:00Z"}  # fmt: skip
+    body = json.dumps({"events": [visit]}).encode()
+    other.append(parse_batch(body, now=now, limits=IngestLimits()), received_at=now)
+    other.close()
+    store = EventStore.in_data_dir(tmp_path / "data", shared_dir=tmp_path / "shared")
+    report = _analyse_in(store, services)
+    assert sum(report["units"].values()) == 200  # the same figures, computed the other way
+    assert report["computed_by"] == "expression"
+
+
+def _analyse_in(store: EventStore, services: Services) -> dict[str, Any]:
+    """Generated traffic of ``checkout-redesign`` appended to ``store``, and its analysis."""
     exposures, events = generate(Plan(units=200, lift=0.5))
     wire = [
         {
@@ -315,7 +342,6 @@ def test_analysis_over_the_embedded_event_store(services: Services, tmp_path: Pa
         }
         for i, (u, n, value, t) in enumerate(events)
     ]
-    store = EventStore.in_data_dir(tmp_path / "data")
     now = datetime(2026, 2, 1, tzinfo=UTC)
     batch = parse_batch(json.dumps({"events": wire}).encode(), now=now, limits=IngestLimits())
     store.append(batch, received_at=now)
@@ -330,10 +356,10 @@ def test_analysis_over_the_embedded_event_store(services: Services, tmp_path: Pa
     services.catalog.import_catalog(ImportRequest(entities=shop_payload()), actor=SYSTEM)
     service.create(ExperimentCreate.model_validate(experiment_body()), actor=SYSTEM)
     service.start("checkout-redesign", actor=SYSTEM)
-    report = service.analyse("checkout-redesign", actor=SYSTEM)
-    store.close()
-    assert sum(report["units"].values()) == 200
-    assert {r["status"] for r in report["rows"]} == {"ok"}
+    try:
+        return service.analyse("checkout-redesign", actor=SYSTEM)
+    finally:
+        store.close()
 
 
 def test_migration_matches_the_stored_rows(services: Services) -> None:

@@ -322,6 +322,9 @@ class ExperimentService:
             analyse_stats(stats, compared, settings).to_dict(), metrics, requests
         )
         report["computed_at"] = self._clock.now().isoformat()
+        # How the per-unit values were computed: by each unit's number in the embedded store, or
+        # by the expression every backend runs (a shared directory, rows not yet numbered).
+        report["computed_by"] = "unit_numbers" if stats.by_unit_number else "expression"
         report["until"] = until.isoformat() if until is not None else None
         report["planned_sample_size"] = experiment.planned_sample_size
         return report
