@@ -260,20 +260,22 @@ def _scan(
     # Batches are picked on worker threads (numpy releases the GIL), as many as DuckDB may use,
     # while this thread reads the next batches and adds what the workers picked, in order.
     waiting = 0
+
+    def add_oldest() -> int:
+        return sum(c.add(p) for c, p in zip(every, running.popleft().result(), strict=True))
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="analysis") as pool:
         running: deque[Future[list[_Picked]]] = deque()
         for batch in reader:
             running.append(pool.submit(_pick, batch, exposed.t0, names, by_event))
             while running and (len(running) > 2 * workers or running[0].done()):
-                for column, picked in zip(every, running.popleft().result(), strict=True):
-                    waiting += column.add(picked)
+                waiting += add_oldest()
             if waiting >= _FLUSH_ROWS:
                 for column in every:
                     column.flush()
                 waiting = 0
         while running:
-            for column, picked in zip(every, running.popleft().result(), strict=True):
-                column.add(picked)
+            add_oldest()  # each column's ``value`` counts what still waits
 
 
 def _pick(

@@ -104,29 +104,36 @@ class Jobs:
         """Every job the database knows or this replica runs, by name."""
         with self._db.reading() as session:
             rows = {row.name: row for row in session.scalars(sa.select(_JobRow))}
-        out: list[JobStatus] = []
-        for name in sorted(rows.keys() | self._periods.keys()):
-            row = rows.get(name)
-            started = _aware(row.last_started_at) if row and row.last_started_at else None
-            finished = _aware(row.last_finished_at) if row and row.last_finished_at else None
-            out.append(
-                JobStatus(
-                    name=name,
-                    every_seconds=self._periods.get(name),
-                    due_at=_aware(row.due_at) if row else None,
-                    runs=row.runs if row else 0,
-                    last_started_at=started,
-                    last_finished_at=finished,
-                    last_replica=row.last_replica if row else None,
-                    running=started is not None and (finished is None or finished < started),
-                )
-            )
-        return out
+        return [
+            _status(name, self._periods.get(name), rows.get(name))
+            for name in sorted(rows.keys() | self._periods.keys())
+        ]
 
     def close(self) -> None:
         self._stopping.set()
         for thread in self._threads:
             thread.join(timeout=5)
+
+
+def _status(name: str, period: float | None, row: _JobRow | None) -> JobStatus:
+    """A job as its row records it (none yet before a replica's first tick)."""
+    if row is None:
+        return JobStatus(
+            name=name, every_seconds=period, due_at=None, runs=0, last_started_at=None,
+            last_finished_at=None, last_replica=None, running=False,
+        )  # fmt: skip
+    started = _aware(row.last_started_at) if row.last_started_at else None
+    finished = _aware(row.last_finished_at) if row.last_finished_at else None
+    return JobStatus(
+        name=name,
+        every_seconds=period,
+        due_at=_aware(row.due_at),
+        runs=row.runs,
+        last_started_at=started,
+        last_finished_at=finished,
+        last_replica=row.last_replica,
+        running=started is not None and (finished is None or finished < started),
+    )
 
 
 def _aware(value: datetime) -> datetime:

@@ -29,7 +29,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-TABLES = ("exposures", "events")
+from orgloop.experiments.ingest.log import TABLES
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS units (
